@@ -1,0 +1,1 @@
+"""Adapters around the dialog core: chat platforms, stores, settings and the command line."""

@@ -1,0 +1,42 @@
+"""The composition root: build content, store and engine from settings, once."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.settings import Settings
+from bot.stores import open_store
+from dialogs.content import load_content
+from dialogs.engine import Engine
+from dialogs.machine import Interview
+from dialogs.store import ConversationStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    """Everything a running bot shares: settings, the store and the engine."""
+
+    settings: Settings
+    store: ConversationStore
+    engine: Engine
+
+    async def close(self) -> None:
+        await self.store.close()
+
+
+def load_interview(settings: Settings) -> Interview:
+    """Load and validate the content named by the settings (raises ContentError)."""
+    return Interview(load_content(Path(settings.content_dir) if settings.content_dir else None))
+
+
+async def build_app(settings: Settings, interview: Interview | None = None) -> App:
+    """Open the store and build the engine; raises StoreUnavailable or ContentError."""
+    interview = interview or load_interview(settings)
+    store = await open_store(settings.store)
+    engine = Engine(interview, store, idle_after=settings.idle_hours * 3600)
+    log.info("content %s loaded; store %s", interview.version, settings.store.split("://")[0])
+    return App(settings, store, engine)

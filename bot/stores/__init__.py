@@ -1,0 +1,22 @@
+"""Conversation stores, chosen by URL: ``sqlite:///PATH``, ``redis://HOST:PORT/DB``, ``memory://``."""
+
+from __future__ import annotations
+
+from dialogs.store import ConversationStore, StoreUnavailable
+
+
+async def open_store(url: str) -> ConversationStore:
+    """Open the store ``url`` names; raise :class:`StoreUnavailable` when it cannot be used."""
+    if url.startswith("memory://"):
+        from bot.stores.memory_store import InMemoryStore
+
+        return InMemoryStore()
+    if url.startswith("sqlite:///"):
+        from bot.stores.sqlite_store import SqliteStore
+
+        return await SqliteStore.open(url.removeprefix("sqlite:///"))
+    if url.startswith(("redis://", "rediss://")):
+        from bot.stores.redis_store import RedisStore
+
+        return await RedisStore.open(url)
+    raise StoreUnavailable(f"CRAMPBOT_STORE: unsupported URL {url!r}; use sqlite:///PATH, redis://HOST:PORT/DB or memory://")

@@ -1,0 +1,51 @@
+"""An in-memory conversation store: a real implementation for tests and one-off runs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from dialogs.record import Conversation
+from dialogs.store import AuditEntry
+
+
+class InMemoryStore:
+    """Keeps serialised records in a dict, so it behaves like a durable store (copies, CAS)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, tuple[int, float, str]] = {}
+        self._audit: list[AuditEntry] = []
+
+    async def load(self, key: str) -> Conversation | None:
+        row = self._rows.get(key)
+        return Conversation.from_json(row[2]) if row else None
+
+    async def save(self, record: Conversation, expected: int) -> bool:
+        current = self._rows.get(record.key)
+        if (current[0] if current else 0) != expected:
+            return False
+        self._rows[record.key] = (record.version, record.updated_at, record.to_json())
+        return True
+
+    async def delete(self, key: str) -> bool:
+        return self._rows.pop(key, None) is not None
+
+    async def scan(self) -> AsyncIterator[Conversation]:
+        for key in list(self._rows):
+            row = self._rows.get(key)
+            if row:
+                yield Conversation.from_json(row[2])
+
+    async def purge(self, idle_before: float) -> int:
+        old = [k for k, (_, updated, _) in self._rows.items() if updated < idle_before]
+        for key in old:
+            del self._rows[key]
+        return len(old)
+
+    async def add_audit(self, entry: AuditEntry) -> None:
+        self._audit.append(entry)
+
+    async def audit(self, limit: int = 20) -> list[AuditEntry]:
+        return list(reversed(self._audit[-limit:])) if limit > 0 else []
+
+    async def close(self) -> None:
+        """Nothing to release: the data lives as long as the object."""

@@ -1,0 +1,1 @@
+"""The interview as data: questions, rules, advice and texts (installed as ``crampbot_content``)."""

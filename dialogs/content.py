@@ -1,0 +1,613 @@
+"""Load the interview's data from ``content/`` and check every part of it.
+
+:func:`load_content` reads the YAML files with ``yaml.safe_load`` and returns
+a :class:`Content`, or raises :class:`ContentError` listing every problem
+found (file, key, what is wrong), so a bad edit never reaches a user.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dialogs.rules import Extra, Rule, RuleBook, Test
+
+URGENCIES = ("emergency", "urgent", "soon", "routine", "self_care")
+TRIGGERS = ("answer", "stop", "restart")
+CONDITIONS = ("worth_asking",)
+OUTCOME_STATE = "outcome"
+STOPPED_STATE = "stopped"
+PROMPTS = {"resume": ("continue", "restart"), "forget": ("yes", "no")}
+SECTIONS = ("may_be", "now", "doctor")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with the content."""
+
+    file: str
+    key: str
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.key}: {self.what}"
+
+
+class ContentError(ValueError):
+    """The content is invalid; ``problems`` lists each thing wrong."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionSpec:
+    """A question's ids, as fixed by the contract."""
+
+    id: str
+    options: tuple[str, ...]
+    multi: bool
+    exclusive: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Texts:
+    """One locale's wording."""
+
+    locale: str
+    name: str
+    labels: Mapping[str, Mapping[str, str]]
+    synonyms: Mapping[str, Mapping[str, tuple[str, ...]]]
+    question_text: Mapping[str, str]
+    hints: Mapping[str, str]
+    prompts: Mapping[str, Mapping[str, Any]]
+    categories: Mapping[str, str]
+    urgency: Mapping[str, str]
+    advice: Mapping[str, str]
+    outcome: Mapping[str, str]
+    messages: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Content:
+    """Everything the interview needs, checked and ready to use."""
+
+    version: str
+    initial: str
+    always: frozenset[str]
+    states: tuple[str, ...]
+    transitions: tuple[Mapping[str, Any], ...]
+    questions: Mapping[str, QuestionSpec]
+    rules: RuleBook
+    sources: Mapping[str, str]
+    advice_sources: Mapping[str, tuple[str, ...]]
+    why: Mapping[str, Mapping[str, str]]
+    categories: Mapping[str, Mapping[str, tuple[str, ...]]]
+    factsheets: Mapping[str, tuple[str, ...]]
+    locales: Mapping[str, Texts]
+    forbidden: Mapping[str, re.Pattern[str]] = field(default_factory=dict)
+
+    def texts(self, locale: str | None) -> Texts:
+        """The wording for ``locale``, falling back to English."""
+        if locale and locale in self.locales:
+            return self.locales[locale]
+        base = (locale or "").split("-")[0].split("_")[0]
+        return self.locales.get(base) or self.locales["en"]
+
+
+def default_content_dir() -> Path:
+    """Where the content lives: the installed package, or ``content/`` in a checkout."""
+    try:
+        path = Path(str(resources.files("crampbot_content")))
+        if (path / "dialog.yaml").is_file():
+            return path
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parent.parent / "content"
+
+
+def normalize(text: str) -> str:
+    """Lower-case, unify unicode, drop apostrophes and punctuation, squeeze spaces."""
+    text = unicodedata.normalize("NFKC", text).casefold().replace("'", "").replace("’", "")
+    text = "".join(ch if ch.isalnum() else " " for ch in text)
+    return " ".join(text.split())
+
+
+def load_content(directory: Path | str | None = None) -> Content:
+    """Read and validate the content in ``directory``; raise :class:`ContentError`."""
+    root = Path(directory) if directory is not None else default_content_dir()
+    problems: list[Problem] = []
+    raw = {
+        name: _read(root / f"{name}.yaml", problems)
+        for name in ("dialog", "questions", "rules", "advice", "safety")
+    }
+    locale_files = sorted((root / "locales").glob("*.yaml"))
+    if not locale_files:
+        problems.append(Problem("locales/", "-", "no locale files"))
+    locales_raw = {p.stem: _read(p, problems) for p in locale_files}
+    if problems:
+        raise ContentError(problems)
+    checker = _Checker(problems)
+    content = checker.build(raw, locales_raw)
+    if problems or content is None:
+        raise ContentError(problems)
+    return content
+
+
+def _read(path: Path, problems: list[Problem]) -> Any:
+    name = path.name if path.parent.name != "locales" else f"locales/{path.name}"
+    try:
+        with path.open(encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except FileNotFoundError:
+        problems.append(Problem(name, "-", "file is missing"))
+        return None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        problems.append(Problem(name, "-", f"not valid YAML: {exc}".replace("\n", " ")))
+        return None
+    if not isinstance(data, dict):
+        problems.append(Problem(name, "-", "must be a mapping at the top level"))
+        return None
+    return data
+
+
+class _Checker:
+    """Builds the :class:`Content`, noting every problem instead of stopping at one."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+
+    def bad(self, file: str, key: str, what: str) -> None:
+        self.problems.append(Problem(file, key, what))
+
+    def build(self, raw: Mapping[str, Any], locales_raw: Mapping[str, Any]) -> Content | None:
+        questions = self.questions(raw["questions"])
+        states, transitions, initial, always = self.dialog(raw["dialog"], questions)
+        rules = self.rulebook(raw["rules"], questions)
+        sources, advice_sources, why, categories, factsheets = self.advice(
+            raw["advice"], questions, rules
+        )
+        forbidden = self.safety(raw["safety"])
+        if "en" not in locales_raw:
+            self.bad("locales/en.yaml", "-", "the English locale is required")
+            return None
+        locales = {
+            name: self.locale(name, data, questions, advice_sources, rules)
+            for name, data in locales_raw.items()
+        }
+        self.same_keys(locales_raw)
+        for name, texts in locales.items():
+            if texts is not None:
+                self.forbidden_advice(name, texts, forbidden)
+        if self.problems:
+            return None
+        return Content(
+            version=str(raw["dialog"].get("version", "")),
+            initial=initial,
+            always=always,
+            states=states,
+            transitions=transitions,
+            questions=questions,
+            rules=rules,
+            sources=sources,
+            advice_sources=advice_sources,
+            why=why,
+            categories=categories,
+            factsheets=factsheets,
+            locales={k: v for k, v in locales.items() if v is not None},
+            forbidden=forbidden,
+        )
+
+    # -- questions.yaml -------------------------------------------------
+    def questions(self, data: Mapping[str, Any]) -> dict[str, QuestionSpec]:
+        out: dict[str, QuestionSpec] = {}
+        table = data.get("questions")
+        if not isinstance(table, dict) or not table:
+            self.bad("questions.yaml", "questions", "must map question ids to their options")
+            return out
+        for qid, spec in table.items():
+            key = f"questions.{qid}"
+            if not isinstance(spec, dict):
+                self.bad("questions.yaml", key, "must be a mapping")
+                continue
+            options = spec.get("options")
+            if not _str_list(options) or not options:
+                self.bad("questions.yaml", f"{key}.options", "must be a list of option ids")
+                continue
+            if len(set(options)) != len(options):
+                self.bad("questions.yaml", f"{key}.options", "has a duplicate option id")
+            exclusive = spec.get("exclusive", [])
+            if not _str_list(exclusive) or not set(exclusive) <= set(options):
+                self.bad("questions.yaml", f"{key}.exclusive", "must list some of its options")
+                exclusive = []
+            multi = spec.get("multi", False)
+            if not isinstance(multi, bool):
+                self.bad("questions.yaml", f"{key}.multi", "must be true or false")
+                multi = False
+            out[str(qid)] = QuestionSpec(str(qid), tuple(options), multi, frozenset(exclusive))
+        return out
+
+    # -- dialog.yaml ----------------------------------------------------
+    def dialog(
+        self, data: Mapping[str, Any], questions: Mapping[str, QuestionSpec]
+    ) -> tuple[tuple[str, ...], tuple[Mapping[str, Any], ...], str, frozenset[str]]:
+        f = "dialog.yaml"
+        states = data.get("states")
+        if not _str_list(states):
+            self.bad(f, "states", "must be a list of state names")
+            return (), (), "", frozenset()
+        for needed in [*questions, OUTCOME_STATE, STOPPED_STATE]:
+            if needed not in states:
+                self.bad(f, "states", f"is missing {needed!r}")
+        for state in states:
+            if state not in questions and state not in (OUTCOME_STATE, STOPPED_STATE):
+                self.bad(f, "states", f"{state!r} is not a question in questions.yaml")
+        initial = data.get("initial")
+        if initial not in questions:
+            self.bad(f, "initial", f"{initial!r} is not a question")
+        always = data.get("always", [])
+        if not _str_list(always) or not set(always) <= set(questions):
+            self.bad(f, "always", "must list question ids")
+            always = []
+        if not isinstance(data.get("version"), str) or not data.get("version"):
+            self.bad(f, "version", "must be a non-empty string (quote it)")
+        transitions = data.get("transitions")
+        if not isinstance(transitions, list):
+            self.bad(f, "transitions", "must be a list")
+            return tuple(states), (), str(initial), frozenset(always)
+        edges: dict[str, list[str]] = {s: [] for s in states}
+        open_ended: set[str] = set()
+        for n, t in enumerate(transitions):
+            key = f"transitions[{n}]"
+            if not isinstance(t, dict) or set(t) - {"trigger", "source", "dest", "conditions"}:
+                self.bad(f, key, "must have only trigger, source, dest and conditions")
+                continue
+            trigger, source, dest = t.get("trigger"), t.get("source"), t.get("dest")
+            if trigger not in TRIGGERS:
+                self.bad(f, key, f"trigger {trigger!r} is not one of {', '.join(TRIGGERS)}")
+            if source != "*" and source not in states:
+                self.bad(f, key, f"source {source!r} is not a state")
+            if dest not in states:
+                self.bad(f, key, f"dest {dest!r} is not a state")
+            conditions = t.get("conditions", [])
+            if isinstance(conditions, str):
+                conditions = [conditions]
+            for c in conditions if isinstance(conditions, list) else [conditions]:
+                if c not in CONDITIONS:
+                    self.bad(f, key, f"condition {c!r} is not one of {', '.join(CONDITIONS)}")
+            if trigger == "answer" and source in edges and dest in states:
+                edges[source].append(dest)
+                if not conditions:
+                    open_ended.add(source)
+        for q in questions:
+            if q in edges and q not in open_ended:
+                self.bad(f, "transitions", f"{q!r} needs an `answer` transition without conditions")
+        if not self.problems and isinstance(initial, str):
+            self.graph(edges, initial, questions)
+        return tuple(states), tuple(transitions), str(initial), frozenset(always)
+
+    def graph(self, edges: Mapping[str, list[str]], initial: str, questions: Mapping[str, Any]) -> None:
+        seen, todo = {initial}, [initial]
+        while todo:
+            for nxt in edges.get(todo.pop(), []):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        for state in [*questions, OUTCOME_STATE]:
+            if state not in seen:
+                self.bad("dialog.yaml", "transitions", f"state {state!r} cannot be reached")
+        for state in questions:
+            reach, todo = {state}, [state]
+            while todo:
+                for nxt in edges.get(todo.pop(), []):
+                    if nxt not in reach:
+                        reach.add(nxt)
+                        todo.append(nxt)
+            if OUTCOME_STATE not in reach:
+                self.bad("dialog.yaml", "transitions", f"state {state!r} cannot reach an outcome")
+
+    # -- rules.yaml -----------------------------------------------------
+    def clauses(
+        self, file: str, key: str, data: Any, questions: Mapping[str, QuestionSpec]
+    ) -> tuple[tuple[Test, ...], ...]:
+        if data is None:
+            return ()
+        if not isinstance(data, list):
+            self.bad(file, key, "must be a list of clauses")
+            return ()
+        out = []
+        for n, clause in enumerate(data):
+            ckey = f"{key}[{n}]"
+            if not isinstance(clause, dict) or not clause:
+                self.bad(file, ckey, "must map question ids to options")
+                continue
+            tests = []
+            for qid, options in clause.items():
+                spec = questions.get(qid)
+                if spec is None:
+                    self.bad(file, ckey, f"{qid!r} is not a question")
+                    continue
+                if isinstance(options, dict) and set(options) == {"except"}:
+                    excluded = options["except"]
+                    if not _str_list(excluded):
+                        self.bad(file, f"{ckey}.{qid}", "except must list option ids")
+                        continue
+                    for o in set(excluded) - set(spec.options):
+                        self.bad(file, f"{ckey}.{qid}", f"{o!r} is not an option of {qid}")
+                    chosen = [o for o in spec.options if o not in excluded]
+                elif _str_list(options):
+                    chosen = list(options)
+                    for o in set(chosen) - set(spec.options):
+                        self.bad(file, f"{ckey}.{qid}", f"{o!r} is not an option of {qid}")
+                else:
+                    self.bad(file, f"{ckey}.{qid}", "must be a list of options or {except: [...]}")
+                    continue
+                tests.append(Test(qid, frozenset(chosen)))
+            out.append(tuple(tests))
+        return tuple(out)
+
+    def rulebook(self, data: Mapping[str, Any], questions: Mapping[str, QuestionSpec]) -> RuleBook:
+        f = "rules.yaml"
+        rules: list[Rule] = []
+        seen: set[str] = set()
+        for n, r in enumerate(data.get("rules") or []):
+            key = f"rules[{n}]"
+            if not isinstance(r, dict):
+                self.bad(f, key, "must be a mapping")
+                continue
+            rid, category, urgency = r.get("id"), r.get("category"), r.get("urgency")
+            key = f"rules.{rid}"
+            if not isinstance(rid, str) or not isinstance(category, str):
+                self.bad(f, key, "needs an id and a category")
+                continue
+            if category in seen:
+                self.bad(f, key, f"category {category!r} appears twice")
+            seen.add(category)
+            if urgency not in URGENCIES:
+                self.bad(f, key, f"urgency {urgency!r} is not one of {', '.join(URGENCIES)}")
+            clauses = self.clauses(f, f"{key}.match", r.get("match"), questions)
+            rules.append(
+                Rule(
+                    rid,
+                    category,
+                    str(urgency),
+                    clauses,
+                    ends_interview=bool(r.get("ends_interview", False)),
+                    combines=bool(r.get("combines", False)),
+                )
+            )
+        if not rules:
+            self.bad(f, "rules", "must list the rules in order")
+        elif rules[-1].clauses:
+            self.bad(f, f"rules.{rules[-1].id}", "the last rule must have no `match` (the fallback)")
+        for rule in rules[:-1]:
+            if not rule.clauses:
+                self.bad(f, f"rules.{rule.id}", "only the last rule may have no `match`")
+        extras = []
+        for n, x in enumerate(data.get("extras") or []):
+            key = f"extras[{n}]"
+            if not isinstance(x, dict) or not isinstance(x.get("id"), str):
+                self.bad(f, key, "needs an id")
+                continue
+            for_categories = x.get("for", [])
+            if not _str_list(for_categories) or not set(for_categories) <= seen:
+                self.bad(f, f"extras.{x['id']}.for", "must list rule categories")
+                for_categories = []
+            advice = x.get("advice", [])
+            if not _str_list(advice) or not advice:
+                self.bad(f, f"extras.{x['id']}.advice", "must list advice ids")
+                advice = []
+            clauses = self.clauses(f, f"extras.{x['id']}.match", x.get("match"), questions)
+            extras.append(Extra(x["id"], frozenset(for_categories), clauses, tuple(advice)))
+        return RuleBook(tuple(rules), tuple(extras))
+
+    # -- advice.yaml ----------------------------------------------------
+    def advice(
+        self, data: Mapping[str, Any], questions: Mapping[str, QuestionSpec], rules: RuleBook
+    ) -> tuple[
+        dict[str, str],
+        dict[str, tuple[str, ...]],
+        dict[str, dict[str, str]],
+        dict[str, dict[str, tuple[str, ...]]],
+        dict[str, tuple[str, ...]],
+    ]:
+        f = "advice.yaml"
+        sources = data.get("sources") or {}
+        if not isinstance(sources, dict) or not sources:
+            self.bad(f, "sources", "must map source ids to citations")
+            sources = {}
+        advice_sources: dict[str, tuple[str, ...]] = {}
+        for aid, ids in (data.get("advice") or {}).items():
+            if not _str_list(ids) or not ids:
+                self.bad(f, f"advice.{aid}", "must list at least one source id")
+                continue
+            for s in ids:
+                if s not in sources:
+                    self.bad(f, f"advice.{aid}", f"source {s!r} is not in `sources`")
+            advice_sources[str(aid)] = tuple(ids)
+
+        def known(key: str, ids: Any) -> tuple[str, ...]:
+            if not _str_list(ids):
+                self.bad(f, key, "must be a list of advice ids")
+                return ()
+            for a in ids:
+                if a not in advice_sources:
+                    self.bad(f, key, f"advice {a!r} is not defined under `advice`")
+            return tuple(ids)
+
+        why: dict[str, dict[str, str]] = {}
+        for qid, table in (data.get("why") or {}).items():
+            if qid not in questions or not isinstance(table, dict):
+                self.bad(f, f"why.{qid}", "must be a question id mapping options to advice")
+                continue
+            for option, aid in table.items():
+                if option not in questions[qid].options:
+                    self.bad(f, f"why.{qid}.{option}", f"{option!r} is not an option of {qid}")
+                known(f"why.{qid}.{option}", [aid])
+            why[qid] = {str(o): str(a) for o, a in table.items()}
+        categories: dict[str, dict[str, tuple[str, ...]]] = {}
+        table = data.get("categories") or {}
+        for rule in rules.rules:
+            entry = table.get(rule.category)
+            if not isinstance(entry, dict):
+                self.bad(f, f"categories.{rule.category}", "is missing")
+                continue
+            categories[rule.category] = {
+                s: known(f"categories.{rule.category}.{s}", entry.get(s, [])) for s in SECTIONS
+            }
+            if not categories[rule.category]["doctor"]:
+                self.bad(f, f"categories.{rule.category}.doctor", "must say when to see a doctor")
+        for extra in rules.extras:
+            known(f"extras.{extra.id}", list(extra.advice))
+        factsheets = {
+            str(topic): known(f"factsheets.{topic}", ids)
+            for topic, ids in (data.get("factsheets") or {}).items()
+        }
+        return dict(sources), advice_sources, why, categories, factsheets
+
+    # -- safety.yaml ----------------------------------------------------
+    def safety(self, data: Mapping[str, Any]) -> dict[str, re.Pattern[str]]:
+        out = {}
+        for name, pattern in (data.get("forbidden") or {}).items():
+            try:
+                out[str(name)] = re.compile(str(pattern), re.IGNORECASE)
+            except re.error as exc:
+                self.bad("safety.yaml", f"forbidden.{name}", f"not a valid pattern: {exc}")
+        if not out:
+            self.bad("safety.yaml", "forbidden", "must list the forbidden advice patterns")
+        return out
+
+    # -- locales --------------------------------------------------------
+    def locale(
+        self,
+        name: str,
+        data: Mapping[str, Any],
+        questions: Mapping[str, QuestionSpec],
+        advice_sources: Mapping[str, Any],
+        rules: RuleBook,
+    ) -> Texts | None:
+        f = f"locales/{name}.yaml"
+        labels: dict[str, dict[str, str]] = {}
+        synonyms: dict[str, dict[str, tuple[str, ...]]] = {}
+        question_text: dict[str, str] = {}
+        hints: dict[str, str] = {}
+        qtable = data.get("questions") or {}
+        for qid, spec in questions.items():
+            entry = qtable.get(qid)
+            if not isinstance(entry, dict):
+                self.bad(f, f"questions.{qid}", "is missing")
+                continue
+            question_text[qid] = self.text(f, f"questions.{qid}.text", entry.get("text"))
+            hints[qid] = str(entry.get("hint", ""))
+            labels[qid], synonyms[qid] = {}, {}
+            opts = entry.get("options") or {}
+            claimed: dict[str, str] = {}
+            for oid in spec.options:
+                okey = f"questions.{qid}.options.{oid}"
+                o = opts.get(oid)
+                if not isinstance(o, dict):
+                    self.bad(f, okey, "is missing")
+                    continue
+                labels[qid][oid] = self.text(f, f"{okey}.label", o.get("label"))
+                syn = o.get("synonyms", [])
+                if not _str_list(syn):
+                    self.bad(f, f"{okey}.synonyms", "must be a list of strings")
+                    syn = []
+                synonyms[qid][oid] = tuple(normalize(s) for s in syn)
+                for phrase in {normalize(labels[qid][oid]), normalize(oid), *synonyms[qid][oid]}:
+                    other = claimed.setdefault(phrase, oid)
+                    if other != oid:
+                        self.bad(f, f"{okey}.synonyms", f"{phrase!r} also means {other!r}")
+            for extra in set(opts) - set(spec.options):
+                self.bad(f, f"questions.{qid}.options.{extra}", "is not an option of the question")
+        prompts = data.get("prompts") or {}
+        for prompt, options in PROMPTS.items():
+            p = prompts.get(prompt)
+            if not isinstance(p, dict):
+                self.bad(f, f"prompts.{prompt}", "is missing")
+                continue
+            self.text(f, f"prompts.{prompt}.text", p.get("text"))
+            for o in options:
+                self.text(f, f"prompts.{prompt}.options.{o}", (p.get("options") or {}).get(o))
+        advice = self.table(f, "advice", data.get("advice"), advice_sources)
+        categories = self.table(f, "categories", data.get("categories"), [r.category for r in rules.rules])
+        urgency = self.table(f, "urgency", data.get("urgency"), URGENCIES)
+        if not isinstance(data.get("outcome"), dict) or not isinstance(data.get("messages"), dict):
+            self.bad(f, "outcome/messages", "both sections are required")
+            return None
+        return Texts(
+            locale=name,
+            name=str(data.get("name", name)),
+            labels=labels,
+            synonyms=synonyms,
+            question_text=question_text,
+            hints=hints,
+            prompts=prompts,
+            categories=categories,
+            urgency=urgency,
+            advice=advice,
+            outcome={str(k): str(v) for k, v in data["outcome"].items()},
+            messages={str(k): str(v) for k, v in data["messages"].items()},
+        )
+
+    def text(self, file: str, key: str, value: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
+            self.bad(file, key, "must be non-empty text")
+            return ""
+        return value
+
+    def table(self, file: str, section: str, data: Any, keys: Any) -> dict[str, str]:
+        data = data if isinstance(data, dict) else {}
+        for k in set(data) - set(keys):
+            self.bad(file, f"{section}.{k}", "is not used by the content")
+        return {k: self.text(file, f"{section}.{k}", data.get(k)) for k in keys}
+
+    def same_keys(self, locales_raw: Mapping[str, Any]) -> None:
+        reference = set(_paths(locales_raw["en"])) - _SYNONYM_PATHS(locales_raw["en"])
+        for name, data in locales_raw.items():
+            if name == "en":
+                continue
+            have = set(_paths(data)) - _SYNONYM_PATHS(data)
+            for missing in sorted(reference - have):
+                self.bad(f"locales/{name}.yaml", missing, "is missing (present in en.yaml)")
+
+    def forbidden_advice(self, name: str, texts: Texts, patterns: Mapping[str, re.Pattern[str]]) -> None:
+        for key, value in _texts_of(texts):
+            for rule, pattern in patterns.items():
+                if pattern.search(value):
+                    self.bad(f"locales/{name}.yaml", key, f"contains forbidden advice ({rule})")
+
+
+def _texts_of(texts: Texts) -> Iterator[tuple[str, str]]:
+    for section in ("question_text", "hints", "categories", "urgency", "advice", "outcome", "messages"):
+        for k, v in getattr(texts, section).items():
+            yield f"{section}.{k}", v
+    for qid, options in texts.labels.items():
+        for oid, label in options.items():
+            yield f"questions.{qid}.options.{oid}.label", label
+    for pid, prompt in texts.prompts.items():
+        yield f"prompts.{pid}.text", str(prompt.get("text", ""))
+
+
+def _paths(data: Any, prefix: str = "") -> Iterator[str]:
+    if isinstance(data, dict):
+        for k, v in data.items():
+            yield from _paths(v, f"{prefix}.{k}" if prefix else str(k))
+    else:
+        yield prefix
+
+
+def _SYNONYM_PATHS(data: Any) -> set[str]:  # noqa: N802 - reads like a constant set
+    return {p for p in _paths(data) if p.endswith(".synonyms") or p in ("locale", "name")}
+
+
+def _str_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)

@@ -1,0 +1,87 @@
+"""The one shared ``transitions`` machine, built from the content at start-up.
+
+Conversations are not added to the machine: each step fires an event on it
+with the conversation record as the model (``machine.events[name].trigger``),
+so there is one machine however many people are talking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from transitions import EventData, Machine
+
+from dialogs.content import STOPPED_STATE, Content
+from dialogs.record import Conversation
+from dialogs.understanding import Vocabulary
+
+
+class Interview:
+    """A content version with its machine and per-locale answer vocabularies."""
+
+    def __init__(self, content: Content) -> None:
+        self.content = content
+        conditions: dict[str, Callable[[EventData], bool]] = {"worth_asking": self._worth_asking}
+        transitions = [
+            {
+                **t,
+                "conditions": [
+                    conditions[c]
+                    for c in ([t["conditions"]] if isinstance(t.get("conditions"), str) else t.get("conditions", []))
+                ],
+            }
+            for t in content.transitions
+        ]
+        self.machine = Machine(
+            model=None,
+            states=list(content.states),
+            initial=content.initial,
+            transitions=transitions,
+            send_event=True,
+            auto_transitions=True,
+        )
+        self._events = self.machine.events
+        self.vocabularies = {
+            (locale, qid): Vocabulary.build(spec, texts)
+            for locale, texts in content.locales.items()
+            for qid, spec in content.questions.items()
+        }
+
+    @property
+    def version(self) -> str:
+        return self.content.version
+
+    def fire(self, trigger: str, record: Conversation) -> None:
+        """Step ``record`` with one of the machine's events."""
+        self._events[trigger].trigger(record)
+
+    def go_to(self, state: str, record: Conversation) -> None:
+        """Jump to ``state`` (for ``/back``) with the machine's ``to_<state>`` event."""
+        self._events[f"to_{state}"].trigger(record)
+
+    def is_question(self, state: str) -> bool:
+        return state in self.content.questions
+
+    def knows(self, record: Conversation) -> bool:
+        """Whether ``record`` still fits this content: its state and answers exist."""
+        questions = self.content.questions
+        if record.state not in self.content.states:
+            return False
+        for qid, answer in record.answers.items():
+            spec = questions.get(qid)
+            chosen = (answer,) if isinstance(answer, str) else answer
+            if spec is None or any(o not in spec.options for o in chosen):
+                return False
+        return True
+
+    def _worth_asking(self, event: EventData) -> bool:
+        question: Any = event.transition.dest
+        answers = event.model.answers
+        rules = self.content.rules
+        if rules.settled(answers):
+            return False
+        return question in self.content.always or rules.could_change(question, answers)
+
+
+__all__ = ["STOPPED_STATE", "Interview"]

@@ -1,0 +1,106 @@
+"""The conversation record: the small, storable state of one interview."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+# How many recently applied platform event ids a record remembers.
+RECENT_EVENTS = 16
+
+Answer = str | tuple[str, ...]
+
+
+class CorruptRecord(ValueError):
+    """A stored record that cannot be read back (hand-edited, truncated, ...)."""
+
+
+@dataclass(slots=True)
+class Conversation:
+    """One person's interview; the shared state machine steps it as its model.
+
+    ``answers`` keeps the order questions were answered in, so ``/back``
+    can return to the last one. ``version`` is the compare-and-set counter a
+    store uses, and doubles as the step token put into buttons. ``notice``
+    holds a message owed to the person (an operator restart) that is
+    delivered with their next reply; ``pending`` names an open yes/no prompt
+    (``resume`` after a long pause, ``forget`` before deleting).
+    """
+
+    key: str
+    state: str
+    dialog_version: str
+    created_at: float
+    updated_at: float
+    answers: dict[str, Answer] = field(default_factory=dict)
+    version: int = 0
+    recent_events: tuple[str, ...] = ()
+    notice: str | None = None
+    pending: str | None = None
+    inactive: bool = False
+
+    def to_json(self) -> str:
+        """Serialise for a store; multi answers become JSON lists."""
+        return json.dumps(
+            {
+                "key": self.key,
+                "state": self.state,
+                "dialog_version": self.dialog_version,
+                "created_at": self.created_at,
+                "updated_at": self.updated_at,
+                "answers": {q: list(a) if isinstance(a, tuple) else a for q, a in self.answers.items()},
+                "version": self.version,
+                "recent_events": list(self.recent_events),
+                "notice": self.notice,
+                "pending": self.pending,
+                "inactive": self.inactive,
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> Conversation:
+        """Parse a stored record; raise :class:`CorruptRecord` on anything off."""
+        try:
+            data: Any = json.loads(raw)
+            answers: dict[str, Answer] = {}
+            for question, answer in data["answers"].items():
+                if isinstance(answer, list):
+                    if not all(isinstance(a, str) for a in answer):
+                        raise TypeError(f"answer to {question} holds a non-string")
+                    answers[str(question)] = tuple(answer)
+                elif isinstance(answer, str):
+                    answers[str(question)] = answer
+                else:
+                    raise TypeError(f"answer to {question} is {type(answer).__name__}")
+            record = cls(
+                key=_typed(data["key"], str),
+                state=_typed(data["state"], str),
+                dialog_version=_typed(data["dialog_version"], str),
+                created_at=float(data["created_at"]),
+                updated_at=float(data["updated_at"]),
+                answers=answers,
+                version=_typed(data["version"], int),
+                recent_events=tuple(_typed(e, str) for e in data.get("recent_events", ())),
+                notice=data.get("notice"),
+                pending=data.get("pending"),
+                inactive=bool(data.get("inactive", False)),
+            )
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise CorruptRecord(f"unreadable conversation record: {exc}") from exc
+        for name in ("notice", "pending"):
+            if getattr(record, name) is not None and not isinstance(getattr(record, name), str):
+                raise CorruptRecord(f"unreadable conversation record: {name} is not text")
+        return record
+
+    def remember_event(self, event_id: str | None) -> None:
+        """Note a platform event id as applied, keeping only the latest few."""
+        if event_id:
+            self.recent_events = (*self.recent_events, event_id)[-RECENT_EVENTS:]
+
+
+def _typed(value: Any, kind: type) -> Any:
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+        raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
+    return value

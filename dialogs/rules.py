@@ -1,0 +1,132 @@
+"""The outcome rules as data: matching, the outcome, and what is still worth asking.
+
+A rule matches when any of its clauses holds; a clause holds when every
+question it names was answered with one of its options. Rules are compiled
+into frozensets once, so evaluating all twelve is a handful of set checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from dialogs.record import Answer
+
+
+@dataclass(frozen=True, slots=True)
+class Test:
+    """``question`` was answered with an option in ``options``."""
+
+    question: str
+    options: frozenset[str]
+
+    def holds(self, answers: Mapping[str, Answer]) -> bool:
+        answer = answers.get(self.question)
+        if answer is None:
+            return False
+        if isinstance(answer, str):
+            return answer in self.options
+        return not self.options.isdisjoint(answer)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One row of the contract's rule table (or an extra advice rule)."""
+
+    id: str
+    category: str
+    urgency: str
+    clauses: tuple[tuple[Test, ...], ...]
+    ends_interview: bool = False
+    combines: bool = False
+
+    def matches(self, answers: Mapping[str, Answer]) -> bool:
+        if not self.clauses:
+            return True
+        return any(all(t.holds(answers) for t in clause) for clause in self.clauses)
+
+    def reachable_with(self, question: str, answers: Mapping[str, Answer]) -> bool:
+        """Whether some answer to ``question`` would make this rule match now."""
+        for clause in self.clauses:
+            if any(t.question == question for t in clause) and all(
+                t.question == question or t.holds(answers) for t in clause
+            ):
+                return True
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class Extra:
+    """Advice added when its clauses hold and the outcome includes one of ``for_categories``."""
+
+    id: str
+    for_categories: frozenset[str]
+    clauses: tuple[tuple[Test, ...], ...]
+    advice: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The outcome's ids: first matching rule, combined rules, extra advice."""
+
+    rule: Rule
+    also: tuple[Rule, ...]
+    extras: tuple[Extra, ...]
+
+    @property
+    def categories(self) -> frozenset[str]:
+        return frozenset([self.rule.category, *(r.category for r in self.also)])
+
+
+@dataclass(frozen=True, slots=True)
+class RuleBook:
+    """The ordered rules and extras, with the questions each one reads."""
+
+    rules: tuple[Rule, ...]
+    extras: tuple[Extra, ...]
+
+    def verdict(self, answers: Mapping[str, Answer]) -> Verdict:
+        """Apply the contract: first match wins, later combining rules go to ``also``."""
+        rules = self.rules
+        for index, rule in enumerate(rules):
+            if rule.matches(answers):
+                break
+        also: tuple[Rule, ...] = ()
+        if rule.combines:
+            also = tuple(r for r in rules[index + 1 :] if r.combines and r.matches(answers))
+        categories = {rule.category, *(r.category for r in also)}
+        extras = tuple(
+            x
+            for x in self.extras
+            if not x.for_categories.isdisjoint(categories)
+            and any(all(t.holds(answers) for t in c) for c in x.clauses)
+        )
+        return Verdict(rule, also, extras)
+
+    def settled(self, answers: Mapping[str, Answer]) -> bool:
+        """A rule that ends the interview matches: nothing more is asked."""
+        return self.verdict(answers).rule.ends_interview
+
+    def could_change(self, question: str, answers: Mapping[str, Answer]) -> bool:
+        """Whether some answer to ``question`` could still change the outcome.
+
+        A rule that does not match yet matters if it comes before the current
+        category, or if both combine (it would join ``also``). An extra matters
+        while the outcome includes one of its categories.
+        """
+        verdict = self.verdict(answers)
+        current = verdict.rule
+        position = self.rules.index(current)
+        for index, rule in enumerate(self.rules):
+            if index == position or rule in verdict.also:
+                continue
+            influential = index < position or (current.combines and rule.combines)
+            if influential and rule.reachable_with(question, answers):
+                return True
+        categories = verdict.categories
+        return any(
+            not x.for_categories.isdisjoint(categories)
+            and x not in verdict.extras
+            and any(any(t.question == question for t in c) for c in x.clauses)
+            for x in self.extras
+        )

@@ -1,0 +1,53 @@
+"""The port every conversation store implements (SQLite, Redis, in memory)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from dialogs.record import Conversation
+
+
+class StoreUnavailable(RuntimeError):
+    """The store cannot be reached or opened; the message says which and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One operator action: who, from where, when, what, on which key. Never health answers."""
+
+    at: float
+    actor: str
+    origin: str
+    action: str
+    key: str = ""
+    result: str = ""
+
+
+class ConversationStore(Protocol):
+    """Durable conversation records with compare-and-set on ``version``.
+
+    ``save`` writes ``record`` only if the stored version still equals
+    ``expected`` (0 meaning "no record yet") and returns whether it did; the
+    caller bumps ``record.version`` itself. ``load`` raises
+    :class:`dialogs.record.CorruptRecord` for a record it cannot read;
+    ``scan`` skips (and logs) such records. ``purge`` deletes records last
+    updated before ``idle_before`` and returns how many.
+    """
+
+    async def load(self, key: str) -> Conversation | None: ...
+
+    async def save(self, record: Conversation, expected: int) -> bool: ...
+
+    async def delete(self, key: str) -> bool: ...
+
+    def scan(self) -> AsyncIterator[Conversation]: ...
+
+    async def purge(self, idle_before: float) -> int: ...
+
+    async def add_audit(self, entry: AuditEntry) -> None: ...
+
+    async def audit(self, limit: int = 20) -> list[AuditEntry]: ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,110 @@
+"""The seam between the core and the adapters: small frozen values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationKey:
+    """Who a conversation belongs to: one interview per person per platform."""
+
+    platform: str
+    user: str
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.user}"
+
+    @classmethod
+    def parse(cls, text: str) -> ConversationKey:
+        """Read ``platform:user``; raise ``ValueError`` when either part is missing."""
+        platform, sep, user = text.partition(":")
+        if not sep or not platform or not user:
+            raise ValueError(f"not a conversation key (want platform:user): {text!r}")
+        return cls(platform, user)
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One thing the person did: typed text, pressed option(s), or a command.
+
+    ``question`` and ``step`` come with button presses so that a press on a
+    stale button is never applied to another question. ``event_id`` is the
+    platform's id for the delivery, used to apply a redelivered event once.
+    """
+
+    text: str | None = None
+    choice: tuple[str, ...] | None = None
+    command: str | None = None
+    args: str = ""
+    question: str | None = None
+    step: int | None = None
+    event_id: str | None = None
+
+    @classmethod
+    def from_text(cls, line: str, event_id: str | None = None) -> Incoming:
+        """Turn a typed line into a command (``/back``, ``/start@bot x``) or text."""
+        stripped = line.strip()
+        if stripped.startswith("/") and len(stripped) > 1:
+            head, _, rest = stripped[1:].partition(" ")
+            name = head.split("@", 1)[0].lower()
+            if name.isidentifier():
+                return cls(command=name, args=rest.strip(), event_id=event_id)
+        return cls(text=line, event_id=event_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One answer the person can pick."""
+
+    id: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """Ask the person something; ``step`` goes into buttons to detect stale presses."""
+
+    id: str
+    text: str
+    options: tuple[Option, ...]
+    multi: bool
+    step: int
+    number: int
+    hint: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """Anything else the bot says. ``kind="error"`` marks an answer it could not use."""
+
+    text: str
+    kind: Literal["info", "error", "answered", "closed"] = "info"
+    question: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One titled part of an outcome, with the source ids behind its lines."""
+
+    title: str
+    lines: tuple[str, ...]
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The end of an interview: what it may be, what to do, and how urgently."""
+
+    category: str
+    urgency: str
+    also: tuple[str, ...]
+    headline: str
+    sections: tuple[Section, ...]
+    sources: tuple[str, ...]
+    disclaimer: str
+    text: str = field(default="", compare=False)
+
+
+Reply = Question | Message | Outcome
