@@ -89,3 +89,12 @@ def _with_text(outcome: Outcome, content: Content, texts: Texts) -> Outcome:
         outcome.disclaimer,
         text="\n".join(lines),
     )
+
+
+def factsheet(content: Content, texts: Texts, topic: str) -> Section | None:
+    """A public fact sheet (``/crampinfo TOPIC``): general advice only, nothing personal."""
+    ids = content.factsheets.get(topic)
+    if ids is None:
+        return None
+    sources = tuple(dict.fromkeys(s for a in ids for s in content.advice_sources[a]))
+    return Section(topic, tuple(texts.advice[a] for a in ids), sources)
