@@ -200,7 +200,8 @@ class _Step:
         if command in START_COMMANDS:
             if record.state == STOPPED_STATE:
                 return self.restart(record, replies)
-            return (record if replies else None), [*replies, self.say("resumed"), *self.show(record)]
+            greeting = [] if replies else [self.say("resumed")]
+            return (record if replies else None), [*replies, *greeting, *self.show(record)]
         if command == "back":
             return self.back(record, replies)
         if command is not None:

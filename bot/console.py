@@ -1,0 +1,134 @@
+"""The terminal chat: a pleasant interactive chat, or the contract's JSON lines."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import textwrap
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+from dialogs.engine import Engine
+from dialogs.types import ConversationKey, Incoming, Message, Outcome, Question, Reply
+
+
+def to_json(reply: Reply) -> dict[str, Any] | None:
+    """One reply as the contract's JSON object (``None`` for rendering hints)."""
+    if isinstance(reply, Question):
+        return {
+            "type": "question",
+            "question": reply.id,
+            "multi": reply.multi,
+            "text": reply.text,
+            "options": [{"id": o.id, "label": o.label} for o in reply.options],
+            "hint": reply.hint,
+            "step": reply.step,
+        }
+    if isinstance(reply, Outcome):
+        return {
+            "type": "outcome",
+            "category": reply.category,
+            "urgency": reply.urgency,
+            "also": list(reply.also),
+            "text": reply.text,
+            "sources": list(reply.sources),
+        }
+    if reply.kind == "answered":
+        return None
+    return {"type": "error" if reply.kind == "error" else "message", "text": reply.text}
+
+
+class Pretty:
+    """Renders replies for a person at a terminal: wrapped text, numbered options."""
+
+    def __init__(self, out: TextIO, width: int | None = None) -> None:
+        self.out = out
+        self.width = width or min(88, shutil.get_terminal_size((80, 24)).columns)
+
+    def show(self, replies: Iterable[Reply]) -> None:
+        for reply in replies:
+            if isinstance(reply, Question):
+                self.question(reply)
+            elif isinstance(reply, Outcome):
+                self.outcome(reply)
+            elif reply.kind != "answered":
+                prefix = "! " if reply.kind == "error" else ""
+                self.para(prefix + reply.text)
+        self.out.flush()
+
+    def para(self, text: str, indent: str = "", hang: str = "") -> None:
+        for line in text.splitlines() or [""]:
+            wrapped = textwrap.wrap(line, self.width, initial_indent=indent, subsequent_indent=indent + hang)
+            print("\n".join(wrapped) if wrapped else "", file=self.out)
+
+    def question(self, q: Question) -> None:
+        print(file=self.out)
+        number = f"Q{q.number}. " if q.number else ""
+        self.para(f"{number}{q.text}")
+        if q.hint:
+            self.para(f"({q.hint})")
+        for n, option in enumerate(q.options, 1):
+            self.para(f"{n:>2}. {option.label}", indent="  ", hang="    ")
+
+    def outcome(self, o: Outcome) -> None:
+        rule = "─" * min(self.width, 60)
+        print(f"\n{rule}", file=self.out)
+        self.para(o.headline)
+        for section in o.sections:
+            print(file=self.out)
+            self.para(section.title.upper())
+            for line in section.lines:
+                self.para(f"• {line}", indent="  ", hang="  ")
+            self.para(f"[{', '.join(section.sources)}]", indent="    ")
+        print(file=self.out)
+        self.para(o.disclaimer)
+        print(rule, file=self.out)
+
+
+async def chat(engine: Engine, user: str, locale: str, jsonl: bool, stdin: TextIO, stdout: TextIO) -> int:
+    """Run a chat with ``console:<user>`` until end of input; returns the exit status."""
+    key = ConversationKey("console", user)
+    pretty = None if jsonl else Pretty(stdout)
+
+    def show(replies: list[Reply]) -> None:
+        if pretty is not None:
+            pretty.show(replies)
+            return
+        for reply in replies:
+            data = to_json(reply)
+            if data is not None:
+                stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+        stdout.flush()
+
+    interactive = pretty is not None and stdin.isatty()
+    show(await engine.handle(key, Incoming(command="start"), locale))
+    while True:
+        if interactive:
+            try:
+                line = input("> ")
+            except EOFError:
+                print(file=stdout)
+                return 0
+        else:
+            line = stdin.readline()
+            if not line:
+                return 0
+            line = line.rstrip("\r\n")
+        if not line.strip():
+            if interactive:
+                continue
+            show([Message(engine.texts(locale).messages["not_understood"], kind="error"), *await engine.current(key, locale)])
+            continue
+        show(await engine.handle(key, Incoming.from_text(line), locale))
+
+
+def run_chat(engine: Engine, user: str, locale: str, jsonl: bool) -> int:
+    """Blocking entry point used by the command line."""
+    import asyncio
+
+    try:
+        return asyncio.run(chat(engine, user, locale, jsonl, sys.stdin, sys.stdout))
+    except KeyboardInterrupt:
+        print(file=sys.stdout)
+        return 0

@@ -1,0 +1,74 @@
+"""``crampbot run``: the chat platforms on one engine and one store, until a signal stops them.
+
+SIGINT/SIGTERM stop the bot cleanly; SIGHUP reloads and validates the content
+(keeping the old content if the new one is invalid). A retention sweep purges
+old conversations in the background.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from bot.app import App, build_app, load_interview
+from bot.settings import Settings
+from dialogs.content import ContentError
+
+log = logging.getLogger(__name__)
+
+
+def reload_content(app: App) -> list[str]:
+    """Load the content again; on success use it and return [], else return the problems."""
+    try:
+        interview = load_interview(app.settings)
+    except ContentError as exc:
+        log.error("content reload failed; keeping version %s: %d problem(s)", app.engine.interview.version, len(exc.problems))
+        return [str(p) for p in exc.problems]
+    app.engine.reload(interview)
+    log.info("content reloaded: version %s", interview.version)
+    return []
+
+
+def run(settings: Settings, platform: str) -> int:
+    """Check the platform settings, then serve until stopped; returns the exit status."""
+    if platform in ("telegram", "all"):
+        settings.require_telegram()
+    if platform in ("discord", "all"):
+        settings.require_discord()
+    return asyncio.run(_serve(settings, platform))
+
+
+async def _serve(settings: Settings, platform: str) -> int:
+    from bot.operators import Operators
+    from bot.retention import sweep_forever
+
+    app = await build_app(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, lambda: reload_content(app))
+    operators = Operators(app, reload=lambda: reload_content(app))
+    tasks = [asyncio.create_task(sweep_forever(app.store, settings.retention_days * 86400, stop))]
+    if platform in ("telegram", "all"):
+        from bot import telegram_messenger
+
+        tasks.append(asyncio.create_task(telegram_messenger.serve(app, stop, operators)))
+    if platform in ("discord", "all"):
+        from bot import discord_messenger
+
+        tasks.append(asyncio.create_task(discord_messenger.serve(app, stop, operators)))
+    log.info("crampbot running on %s", platform)
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            if task.exception() is not None:
+                stop.set()
+                raise task.exception()  # type: ignore[misc]
+        return 0
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await app.close()
+        log.info("crampbot stopped")

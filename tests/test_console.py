@@ -1,0 +1,159 @@
+"""The terminal chat as a subprocess speaking the contract's JSON lines."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dialogs.content import Content
+from tests.conftest import personas
+
+PERSONAS = personas()
+
+
+class Console:
+    """A ``crampbot chat --jsonl`` process: send a line, read replies up to the next prompt."""
+
+    def __init__(self, *args: str, store: str = "memory://", cwd: Path | None = None) -> None:
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "--store", store, "chat", "--jsonl", *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=cwd,
+        )
+        self.opening = self.read()
+
+    def read(self) -> list[dict]:
+        """Lines until a question or an outcome (what ends a turn)."""
+        assert self.proc.stdout is not None
+        lines = []
+        while True:
+            raw = self.proc.stdout.readline()
+            assert raw, f"the chat ended early: {self.proc.stderr.read() if self.proc.stderr else ''}"
+            lines.append(json.loads(raw))
+            if lines[-1]["type"] in ("question", "outcome"):
+                return lines
+
+    def say(self, line: str) -> list[dict]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        return self.read()
+
+    def close(self) -> int:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        code = self.proc.wait(timeout=20)
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream:
+                stream.close()
+        return code
+
+
+def answer_for(mode: str, question: dict, answer: str | list[str], content: Content) -> str:
+    chosen = answer if isinstance(answer, list) else [answer]
+    labels = {o["id"]: o["label"] for o in question["options"]}
+    if mode == "id":
+        return ",".join(chosen)
+    if mode == "number":
+        ids = [o["id"] for o in question["options"]]
+        return ", ".join(str(ids.index(c) + 1) for c in chosen)
+    if mode == "label":
+        return ", ".join(labels[c].upper() if n % 2 else labels[c].lower() for n, c in enumerate(chosen))
+    synonyms = content.locales["en"].synonyms[question["question"]]
+    return ", ".join(synonyms[c][0] if synonyms[c] else labels[c] for c in chosen)
+
+
+@pytest.mark.parametrize("mode", ["id", "label", "text"])
+@pytest.mark.parametrize("persona", PERSONAS, ids=[p["name"] for p in PERSONAS])
+def test_persona_gets_expected_outcome_when_chatting_over_jsonl(persona: dict, mode: str, content: Content) -> None:
+    console = Console("--user", "persona")
+    turn = console.opening
+    assert turn[0]["type"] == "message"
+    while turn[-1]["type"] == "question":
+        question = turn[-1]
+        assert set(question) >= {"type", "question", "multi", "text", "options"}
+        line = answer_for(mode, question, persona["answers"][question["question"]], content)
+        turn = console.say(line)
+        assert all(t["type"] != "error" for t in turn), (line, turn)
+    outcome = turn[-1]
+    expect = persona["expect"]
+    assert (outcome["category"], outcome["urgency"], outcome["also"]) == (
+        expect["category"],
+        expect["urgency"],
+        expect["also"],
+    )
+    assert outcome["text"]
+    assert console.close() == 0
+
+
+def test_bad_input_gets_error_then_same_question_when_chatting_over_jsonl() -> None:
+    console = Console()
+    for line in ["", "🦶🦶", "x" * 10_000, "42", "/nonsense", "chest pain, none", "calf"]:
+        turn = console.say(line)
+        assert turn[-1]["type"] == "question" and turn[-1]["question"] == "red_flags", (line, turn)
+        assert turn[0]["type"] in ("error", "message")
+    turn = console.say("1, 3")
+    assert turn[-1]["type"] == "outcome" and turn[-1]["category"] == "emergency"
+    assert console.close() == 0
+
+
+def test_numbers_work_as_answers_when_chatting_over_jsonl(content: Content) -> None:
+    console = Console()
+    persona = PERSONAS[0]
+    turn = console.opening
+    while turn[-1]["type"] == "question":
+        turn = console.say(answer_for("number", turn[-1], persona["answers"][turn[-1]["question"]], content))
+    assert turn[-1]["category"] == persona["expect"]["category"]
+    assert console.close() == 0
+
+
+def test_interview_continues_after_sigkill_when_store_is_sqlite(tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path / 'chat.db'}"
+    first = Console("--user", "ann", store=store)
+    first.say("none")
+    turn = first.say("calf")
+    assert turn[-1]["question"] == "when"
+    first.proc.kill()
+    first.proc.wait(timeout=10)
+    for stream in (first.proc.stdin, first.proc.stdout, first.proc.stderr):
+        if stream:
+            stream.close()
+    second = Console("--user", "ann", store=store)
+    assert second.opening[-1]["type"] == "question" and second.opening[-1]["question"] == "when"
+    for line in ["night", "seconds", "knot", "none", "none", "none", "monthly"]:
+        turn = second.say(line)
+    assert turn[-1]["type"] == "outcome" and turn[-1]["category"] == "nocturnal"
+    assert second.close() == 0
+
+
+def test_content_is_found_when_installed_non_editable_and_run_elsewhere(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parent.parent
+    target = tmp_path / "site"
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--target", str(target), str(root)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert build.returncode == 0, build.stderr
+    assert (target / "crampbot_content" / "dialog.yaml").is_file()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = dict(os.environ, PYTHONPATH=str(target))
+    run = subprocess.run(
+        [sys.executable, "-c", "import dialogs, sys; from bot.cli import main; print(dialogs.__file__); sys.exit(main(['--store', 'memory://', 'chat', '--jsonl']))"],
+        input="none\n", capture_output=True, text=True, cwd=elsewhere, env=env, timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith(str(target))
+    assert json.loads(lines[-1])["question"] == "where"
