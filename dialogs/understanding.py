@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from dialogs.content import QuestionSpec, Texts, normalize
 
 MAX_INPUT = 1000
+_NUMBER = re.compile(r"[-+]?\d+")
 _SPLIT = re.compile(r"[,;+&\n]|\band\b", re.IGNORECASE)
 
 
@@ -48,7 +49,7 @@ class Vocabulary:
         """The options ``text`` names, or why it names none usable."""
         if len(text) > MAX_INPUT:
             return Refusal("too_long")
-        pieces = [p for p in text.split(",")] if self.spec.multi else [text]
+        pieces = text.split(",") if "," in text else [text]
         chosen: list[str] = []
         for piece in pieces:
             found = self._piece(piece)
@@ -72,8 +73,9 @@ class Vocabulary:
         words = normalize(piece)
         if not words:
             return Refusal("not_understood")
-        if words.isdigit():
-            number = int(words) if len(words) < 4 else 0
+        bare = piece.strip()
+        if _NUMBER.fullmatch(bare):
+            number = int(bare) if len(bare) < 4 else 0
             if 1 <= number <= len(self.spec.options):
                 return (self.spec.options[number - 1],)
             return Refusal("not_understood")
