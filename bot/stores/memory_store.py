@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+from collections import deque
 from collections.abc import AsyncIterator
 
-from dialogs.record import Conversation
+from dialogs.record import Conversation, CorruptRecord
 from dialogs.store import AuditEntry
+
+log = logging.getLogger(__name__)
+
+AUDIT_KEEP = 1000
 
 
 class InMemoryStore:
@@ -13,7 +19,7 @@ class InMemoryStore:
 
     def __init__(self) -> None:
         self._rows: dict[str, tuple[int, float, str]] = {}
-        self._audit: list[AuditEntry] = []
+        self._audit: deque[AuditEntry] = deque(maxlen=AUDIT_KEEP)
 
     async def load(self, key: str) -> Conversation | None:
         row = self._rows.get(key)
@@ -32,8 +38,14 @@ class InMemoryStore:
     async def scan(self) -> AsyncIterator[Conversation]:
         for key in list(self._rows):
             row = self._rows.get(key)
-            if row:
-                yield Conversation.from_json(row[2])
+            if row is None:
+                continue
+            try:
+                record = Conversation.from_json(row[2])
+            except CorruptRecord:
+                log.warning("skipping unreadable conversation record %s", key)
+                continue
+            yield record
 
     async def purge(self, idle_before: float) -> int:
         old = [k for k, (_, updated, _) in self._rows.items() if updated < idle_before]
@@ -45,7 +57,7 @@ class InMemoryStore:
         self._audit.append(entry)
 
     async def audit(self, limit: int = 20) -> list[AuditEntry]:
-        return list(reversed(self._audit[-limit:])) if limit > 0 else []
+        return list(reversed(self._audit))[:limit] if limit > 0 else []
 
     async def close(self) -> None:
         """Nothing to release: the data lives as long as the object."""

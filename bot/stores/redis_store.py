@@ -1,0 +1,173 @@
+"""The shared store: conversation records in Redis, for several bot processes.
+
+Layout: one hash per conversation at ``crampbot:conv:<key>`` (fields
+``version``, ``updated_at``, ``data``) with a TTL equal to the retention, so
+Redis expires old records by itself; a sorted set ``crampbot:updated`` (member
+key, score updated_at) for purge and scan; a list ``crampbot:audit``, newest
+first, capped at :data:`AUDIT_KEEP`. Writes are Lua scripts, so a
+compare-and-set and its index update happen atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+
+import redis.asyncio as redis
+
+from dialogs.record import Conversation, CorruptRecord
+from dialogs.store import AuditEntry, StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+PREFIX = "crampbot:"
+CONV = PREFIX + "conv:"
+UPDATED = PREFIX + "updated"
+AUDIT = PREFIX + "audit"
+AUDIT_KEEP = 1000
+BATCH = 500
+DEFAULT_RETENTION = 30 * 24 * 3600.0
+
+# KEYS: record, index. ARGV: expected, version, updated_at, data, ttl, key.
+SAVE = """
+local current = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+if current ~= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'version', ARGV[2], 'updated_at', ARGV[3], 'data', ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[6])
+return 1
+"""
+
+# KEYS: record, index. ARGV: key.
+DELETE = """
+redis.call('ZREM', KEYS[2], ARGV[1])
+return redis.call('DEL', KEYS[1])
+"""
+
+# KEYS: index, then one record per key in ARGV[2..]. ARGV: idle_before, keys...
+# Re-checks each score so a record saved since the caller looked is kept.
+PURGE = """
+local count = 0
+for i = 2, #ARGV do
+    local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+    if score and tonumber(score) < tonumber(ARGV[1]) then
+        redis.call('ZREM', KEYS[1], ARGV[i])
+        count = count + redis.call('DEL', KEYS[i])
+    end
+end
+return count
+"""
+
+
+class RedisStore:
+    """Conversation records in Redis with compare-and-set on ``version``."""
+
+    def __init__(self, client: redis.Redis, retention_seconds: float = DEFAULT_RETENTION) -> None:
+        self._redis = client
+        self._ttl = max(1, int(retention_seconds))
+        self._save = client.register_script(SAVE)
+        self._delete = client.register_script(DELETE)
+        self._purge = client.register_script(PURGE)
+
+    @classmethod
+    async def open(cls, url: str, retention_seconds: float = DEFAULT_RETENTION) -> RedisStore:
+        """Connect to ``url`` and check Redis answers; records expire after the retention."""
+        try:
+            client = redis.Redis.from_url(url, socket_connect_timeout=5)
+        except ValueError as exc:
+            raise _unavailable(url, exc) from exc
+        try:
+            await client.ping()
+        except (OSError, redis.RedisError) as exc:
+            await client.aclose()
+            raise _unavailable(url, exc) from exc
+        return cls(client, retention_seconds)
+
+    async def load(self, key: str) -> Conversation | None:
+        try:
+            data = await self._redis.hget(CONV + key, "data")
+        except redis.ResponseError as exc:  # not a hash: someone wrote over it
+            raise CorruptRecord(f"unreadable conversation record: {exc}") from exc
+        return Conversation.from_json(data) if data is not None else None
+
+    async def save(self, record: Conversation, expected: int) -> bool:
+        args = (expected, record.version, repr(record.updated_at), record.to_json(), self._ttl)
+        done = await self._save(keys=[CONV + record.key, UPDATED], args=[*args, record.key])
+        return bool(done)
+
+    async def delete(self, key: str) -> bool:
+        return bool(await self._delete(keys=[CONV + key, UPDATED], args=[key]))
+
+    async def scan(self) -> AsyncIterator[Conversation]:
+        """Yield every readable record, fetched a batch per ``ZSCAN`` step."""
+        cursor, seen = None, set()
+        while cursor != 0:
+            cursor, members = await self._redis.zscan(UPDATED, cursor or 0, count=BATCH)
+            keys = [k.decode() for k, _ in members if k not in seen]
+            seen.update(k for k, _ in members)  # ZSCAN may repeat a member while Redis rehashes
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.hget(CONV + key, "data")
+                values = await pipe.execute(raise_on_error=False)
+            for key, data in zip(keys, values, strict=True):
+                if data is None:  # expired or deleted since the index was read
+                    continue
+                try:
+                    if isinstance(data, Exception):
+                        raise CorruptRecord(str(data))
+                    record = Conversation.from_json(data)
+                except CorruptRecord:
+                    log.warning("skipping unreadable conversation record %s", key)
+                    continue
+                yield record
+
+    async def purge(self, idle_before: float) -> int:
+        """Delete records idle since before ``idle_before``, a batch per script call."""
+        count = 0
+        while True:
+            old = await self._redis.zrangebyscore(
+                UPDATED, "-inf", f"({idle_before!r}", start=0, num=BATCH
+            )
+            if not old:
+                return count
+            keys = [k.decode() for k in old]
+            count += int(
+                await self._purge(
+                    keys=[UPDATED, *(CONV + k for k in keys)], args=[repr(idle_before), *keys]
+                )
+            )
+
+    async def add_audit(self, entry: AuditEntry) -> None:
+        fields = {
+            "at": entry.at,
+            "actor": entry.actor,
+            "origin": entry.origin,
+            "action": entry.action,
+            "key": entry.key,
+            "result": entry.result,
+        }
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.lpush(AUDIT, json.dumps(fields))
+            pipe.ltrim(AUDIT, 0, AUDIT_KEEP - 1)
+            await pipe.execute()
+
+    async def audit(self, limit: int = 20) -> list[AuditEntry]:
+        if limit <= 0:
+            return []
+        entries = []
+        for raw in await self._redis.lrange(AUDIT, 0, limit - 1):
+            try:
+                entries.append(AuditEntry(**json.loads(raw)))
+            except (ValueError, TypeError):
+                log.warning("skipping unreadable audit entry")
+        return entries
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+def _unavailable(url: str, exc: BaseException) -> StoreUnavailable:
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    where = url.split("@")[-1]  # never echo a password from the URL
+    return StoreUnavailable(f"CRAMPBOT_STORE: cannot use Redis at {where!r}: {reason}")

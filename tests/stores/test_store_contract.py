@@ -1,0 +1,127 @@
+"""The ConversationStore contract, run against every store (memory, SQLite, Redis)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from dialogs.record import CorruptRecord
+from dialogs.store import AuditEntry, ConversationStore
+from tests.stores.store_helpers import STORES, Corrupt, sample
+
+pytestmark = pytest.mark.parametrize("store", STORES, indirect=True)
+
+
+async def test_load_returns_what_was_saved_when_saved_once(store: ConversationStore) -> None:
+    """A record comes back equal, multi answers as tuples, event ids kept."""
+    record = sample()
+    assert await store.save(record, 0)
+    assert await store.load(record.key) == record
+
+
+async def test_load_returns_none_when_nothing_stored(store: ConversationStore) -> None:
+    assert await store.load("telegram:404") is None
+
+
+async def test_save_succeeds_when_expected_version_matches(store: ConversationStore) -> None:
+    """Compare-and-set: the writer that saw version 1 may write version 2."""
+    assert await store.save(sample(version=1), 0)
+    assert await store.save(sample(version=2, updated_at=2000.0), 1)
+    loaded = await store.load("telegram:1")
+    assert loaded is not None
+    assert (loaded.version, loaded.updated_at) == (2, 2000.0)
+
+
+async def test_save_refuses_when_expected_version_is_stale(store: ConversationStore) -> None:
+    """A writer that read an older version loses; the stored record is untouched."""
+    assert await store.save(sample(version=1), 0)
+    assert await store.save(sample(version=2), 1)
+    assert not await store.save(sample(version=2, updated_at=5.0), 1)
+    assert not await store.save(sample(version=9), 8)
+    loaded = await store.load("telegram:1")
+    assert loaded is not None
+    assert (loaded.version, loaded.updated_at) == (2, 1000.0)
+
+
+async def test_insert_refuses_when_record_exists(store: ConversationStore) -> None:
+    """Two first events racing: only one may create the record."""
+    assert await store.save(sample(version=1), 0)
+    assert not await store.save(sample(version=1, updated_at=5.0), 0)
+    loaded = await store.load("telegram:1")
+    assert loaded is not None
+    assert loaded.updated_at == 1000.0
+
+
+async def test_delete_removes_record_when_it_exists(store: ConversationStore) -> None:
+    await store.save(sample(), 0)
+    assert await store.delete("telegram:1")
+    assert await store.load("telegram:1") is None
+    assert not await store.delete("telegram:1")
+    assert [r async for r in store.scan()] == []
+
+
+async def test_save_creates_again_when_record_was_deleted(store: ConversationStore) -> None:
+    """After a delete the key starts over at version 0."""
+    await store.save(sample(version=3), 0)
+    await store.delete("telegram:1")
+    assert await store.save(sample(version=1), 0)
+
+
+async def test_scan_yields_every_record_when_several_stored(store: ConversationStore) -> None:
+    keys = {f"discord:{n}" for n in range(7)}
+    for key in keys:
+        await store.save(sample(key), 0)
+    assert {r.key async for r in store.scan()} == keys
+
+
+async def test_scan_skips_and_logs_record_when_it_is_corrupt(
+    store: ConversationStore, corrupt: Corrupt, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One bad record must not hide the others from operators."""
+    for key in ("telegram:1", "telegram:2", "telegram:3"):
+        await store.save(sample(key), 0)
+    await corrupt(store, "telegram:2")
+    with caplog.at_level(logging.WARNING):
+        keys = {r.key async for r in store.scan()}
+    assert keys == {"telegram:1", "telegram:3"}
+    assert any("telegram:2" in m for m in caplog.messages)
+
+
+async def test_load_raises_corrupt_record_when_record_is_garbage(
+    store: ConversationStore, corrupt: Corrupt
+) -> None:
+    await store.save(sample(), 0)
+    await corrupt(store, "telegram:1")
+    with pytest.raises(CorruptRecord):
+        await store.load("telegram:1")
+
+
+async def test_purge_deletes_only_old_records_when_some_are_idle(store: ConversationStore) -> None:
+    """Records updated before the cut-off go; the one updated at or after it stays."""
+    for n, updated in enumerate((100.0, 200.0, 250.0, 300.0)):
+        await store.save(sample(f"telegram:{n}", updated_at=updated), 0)
+    assert await store.purge(250.0) == 2
+    assert {r.key async for r in store.scan()} == {"telegram:2", "telegram:3"}
+    assert await store.load("telegram:0") is None
+    assert await store.purge(250.0) == 0
+
+
+async def test_purge_uses_latest_update_when_record_was_saved_again(
+    store: ConversationStore,
+) -> None:
+    """The index follows every save, so an active conversation is not purged."""
+    await store.save(sample(updated_at=100.0), 0)
+    await store.save(sample(version=2, updated_at=900.0), 1)
+    assert await store.purge(500.0) == 0
+    assert await store.load("telegram:1") is not None
+
+
+async def test_audit_returns_newest_first_when_limited(store: ConversationStore) -> None:
+    for n in range(5):
+        await store.add_audit(AuditEntry(float(n), "op", "telegram:7", f"action{n}", "k", "ok"))
+    newest = await store.audit(3)
+    assert [e.action for e in newest] == ["action4", "action3", "action2"]
+    assert newest[0] == AuditEntry(4.0, "op", "telegram:7", "action4", "k", "ok")
+    assert len(await store.audit()) == 5
+    assert await store.audit(0) == []
