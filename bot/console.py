@@ -82,6 +82,10 @@ class Pretty:
                 self.para(f"• {line}", indent="  ", hang="  ")
             self.para(f"[{', '.join(section.sources)}]", indent="    ")
         print(file=self.out)
+        self.para("SOURCES")
+        for sid, citation in o.citations:
+            self.para(f"{sid}: {citation}", indent="  ", hang="  ")
+        print(file=self.out)
         self.para(o.disclaimer)
         print(rule, file=self.out)
 

@@ -79,9 +79,13 @@ class Interview:
         question: Any = event.transition.dest
         answers = event.model.answers
         rules = self.content.rules
-        if rules.settled(answers):
+        # One trigger tries several transitions: work the verdict out once per trigger.
+        verdict = event.__dict__.get("verdict")
+        if verdict is None:
+            verdict = event.__dict__["verdict"] = rules.verdict(answers)
+        if verdict.rule.ends_interview:
             return False
-        return question in self.content.always or rules.could_change(question, answers)
+        return question in self.content.always or rules.could_change(question, answers, verdict)
 
 
 __all__ = ["STOPPED_STATE", "Interview"]

@@ -88,6 +88,7 @@ def _with_text(outcome: Outcome, content: Content, texts: Texts) -> Outcome:
         outcome.sources,
         outcome.disclaimer,
         text="\n".join(lines),
+        citations=tuple((sid, content.sources[sid]) for sid in outcome.sources),
     )
 
 

@@ -107,14 +107,14 @@ class RuleBook:
         """A rule that ends the interview matches: nothing more is asked."""
         return self.verdict(answers).rule.ends_interview
 
-    def could_change(self, question: str, answers: Mapping[str, Answer]) -> bool:
+    def could_change(self, question: str, answers: Mapping[str, Answer], verdict: Verdict | None = None) -> bool:
         """Whether some answer to ``question`` could still change the outcome.
 
         A rule that does not match yet matters if it comes before the current
         category, or if both combine (it would join ``also``). An extra matters
         while the outcome includes one of its categories.
         """
-        verdict = self.verdict(answers)
+        verdict = verdict or self.verdict(answers)
         current = verdict.rule
         position = self.rules.index(current)
         for index, rule in enumerate(self.rules):

@@ -105,6 +105,7 @@ class Outcome:
     sources: tuple[str, ...]
     disclaimer: str
     text: str = field(default="", compare=False)
+    citations: tuple[tuple[str, str], ...] = ()
 
 
 Reply = Question | Message | Outcome

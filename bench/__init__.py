@@ -1,0 +1,1 @@
+"""Benchmarks, run on demand: numbers and ratios against baselines measured in the same run."""

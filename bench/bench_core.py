@@ -1,0 +1,143 @@
+"""The core's cost per dialog step against a bare ``transitions`` trigger, record memory, start-up.
+
+Run: ``.venv/bin/python -m bench.bench_core`` (or ``make bench`` for every benchmark).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from bot.stores.memory_store import InMemoryStore
+from dialogs.content import load_content
+from dialogs.engine import Engine
+from dialogs.machine import Interview
+from dialogs.record import Conversation
+from dialogs.types import Incoming, Outcome, Question
+
+ROOT = Path(__file__).resolve().parent.parent
+PERSONAS = yaml.safe_load((ROOT / "tests" / "scenarios.yaml").read_text())
+
+
+def micro(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered) * 1e6, ordered[int(len(ordered) * 0.99) - 1] * 1e6
+
+
+@dataclass
+class Light:
+    """The smallest model a transitions trigger needs."""
+
+    state: str
+    answers: dict = field(default_factory=dict)
+
+
+async def engine_steps(interview: Interview, conversations: int) -> tuple[list[float], list[tuple[str, dict]]]:
+    """Time every Engine.handle answer step over many persona conversations."""
+    engine = Engine(interview, InMemoryStore())
+    samples: list[float] = []
+    trail: list[tuple[str, dict]] = []
+    clock = time.perf_counter
+    for n in range(conversations):
+        persona = PERSONAS[n % len(PERSONAS)]
+        key = f"bench:{n}"
+        replies = await engine.handle(key, Incoming(command="start"))
+        answers: dict = {}
+        while isinstance(replies[-1], Question):
+            question = replies[-1]
+            answer = persona["answers"][question.id]
+            choice = tuple(answer) if isinstance(answer, list) else (answer,)
+            if n < len(PERSONAS):
+                trail.append((question.id, dict(answers)))
+            answers[question.id] = choice if question.multi else choice[0]
+            event = Incoming(choice=choice, question=question.id, step=question.step)
+            started = clock()
+            replies = await engine.handle(key, event)
+            samples.append(clock() - started)
+        assert isinstance(replies[-1], Outcome)
+    return samples, trail
+
+
+def bare_triggers(interview: Interview, trail: list[tuple[str, dict]], rounds: int) -> list[float]:
+    """Time the machine's own ``answer`` trigger on a light model over the same steps."""
+    trigger = interview.machine.events["answer"].trigger
+    samples: list[float] = []
+    clock = time.perf_counter
+    for _ in range(rounds):
+        for state, before in trail:
+            question = state
+            model = Light(state, dict(before))
+            spec = interview.content.questions[question]
+            persona_answer = next(iter(spec.options))
+            model.answers[question] = (persona_answer,) if spec.multi else persona_answer
+            started = clock()
+            trigger(model)
+            samples.append(clock() - started)
+    return samples
+
+
+def record_memory(count: int) -> float:
+    """Bytes per idle conversation record with a finished interview's answers."""
+    persona = PERSONAS[4]["answers"]
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    records = []
+    for n in range(count):
+        answers = {q: tuple(a) if isinstance(a, list) else a for q, a in persona.items()}
+        records.append(Conversation(f"telegram:{100000000 + n}", "outcome", "2026.11.1", 1.7e9, 1.7e9,
+                                    answers, 12, (f"u{n}", f"u{n + 1}")))
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    size = sum(s.size_diff for s in after.compare_to(before, "filename"))
+    del records
+    return size / count
+
+
+def startup(runs: int) -> tuple[float, float]:
+    """Seconds from launch to the first question of ``crampbot chat``, and of a bare interpreter."""
+    def timed(args: list[str]) -> float:
+        started = time.perf_counter()
+        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if '"question"' in line or line.startswith("ready"):
+                break
+        elapsed = time.perf_counter() - started
+        proc.communicate("")
+        return elapsed
+
+    ours = [timed([sys.executable, "-m", "bot.cli", "--store", "memory://", "chat", "--jsonl"]) for _ in range(runs)]
+    bare = [timed([sys.executable, "-c", "print('ready')"]) for _ in range(runs)]
+    return statistics.median(ours), statistics.median(bare)
+
+
+def main() -> None:
+    interview = Interview(load_content())
+    conversations = 3000
+    samples, trail = asyncio.run(engine_steps(interview, conversations))
+    step_p50, step_p99 = micro(samples)
+    bare_p50, bare_p99 = micro(bare_triggers(interview, trail, rounds=conversations // len(PERSONAS)))
+    print("== core (dialogs/) ==")
+    print(f"engine step, in-memory store, {len(samples)} steps over {conversations} conversations: "
+          f"p50 {step_p50:.1f} us, p99 {step_p99:.1f} us")
+    print(f"bare transitions 'answer' trigger on the same machine: p50 {bare_p50:.1f} us, p99 {bare_p99:.1f} us")
+    print(f"ratio engine step / bare trigger: p50 {step_p50 / bare_p50:.2f}x (goal <= 3x), p99 {step_p99 / bare_p99:.2f}x")
+    per_record = record_memory(10_000)
+    print(f"memory per idle conversation record (finished, 9 answers): {per_record:.0f} bytes (goal <= 2048)")
+    ours, bare = startup(5)
+    print(f"start-up of `crampbot chat` to its first question: {ours * 1000:.0f} ms; "
+          f"bare interpreter {bare * 1000:.0f} ms; ratio {ours / bare:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
