@@ -1,0 +1,605 @@
+"""A fake Discord (gateway websocket + REST) on 127.0.0.1 for running the real discord.py client.
+
+Point discord.py at it with ``discord.http.Route.BASE = fake.api_url`` and
+``DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fake.gateway_url)``. The gateway
+speaks HELLO, IDENTIFY -> READY + GUILD_CREATE, heartbeats, RESUME (replaying
+missed events) and can drop the connection. REST covers what a dialog bot
+calls (login, command sync, messages, DMs, interaction callbacks, followups,
+``@original`` edits), records every request, keeps the messages the bot sent,
+and fails the next matching call on demand (429 with ``retry_after``, 403).
+:class:`Person` drives it like a chat user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+TOKEN = "MTAwMDAwMDAwMDAwMDAwMDAx.GfAkEs.fakefakefakefakefakefakefakefakefake0"
+APP_ID = 100000000000000001
+GUILD_ID = 200000000000000001
+CHANNEL_ID = 300000000000000001
+TIMESTAMP = "2026-01-01T00:00:00.000000+00:00"
+EPHEMERAL = 64
+BUTTON, SELECT = 2, 3
+BOT_USER = {
+    "id": str(APP_ID),
+    "username": "Cramp Helper",
+    "discriminator": "0",
+    "global_name": None,
+    "avatar": None,
+    "bot": True,
+    "flags": 0,
+}
+
+
+@dataclass
+class Call:
+    """One REST request the bot made."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    at: float
+    status: int = 200
+
+
+@dataclass
+class Sent:
+    """A message the bot sent, as Discord stores it (edits update it in place)."""
+
+    payload: dict[str, Any]
+    user: int | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def id(self) -> int:
+        return int(self.payload["id"])
+
+    @property
+    def content(self) -> str:
+        return str(self.payload.get("content") or "")
+
+    @property
+    def ephemeral(self) -> bool:
+        return bool(int(self.payload.get("flags") or 0) & EPHEMERAL)
+
+    @property
+    def embeds(self) -> list[dict[str, Any]]:
+        return list(self.payload.get("embeds") or [])
+
+    def components(self) -> list[dict[str, Any]]:
+        """The message's interactive components (buttons and selects), flattened."""
+        return [
+            c for row in self.payload.get("components") or [] for c in row.get("components", [])
+        ]
+
+    @property
+    def question(self) -> str | None:
+        """The question id its enabled components answer, if any."""
+        for c in self.components():
+            if c.get("disabled"):
+                continue
+            match = re.match(
+                r"^(?:cb:pick:\d+:([a-z_]+):|cbsel:\d+:([a-z_]+)$)", c.get("custom_id", "")
+            )
+            if match:
+                return match.group(1) or match.group(2)
+        return None
+
+    def text(self) -> str:
+        """Everything a person reads in it: content and embeds."""
+        parts = [self.content]
+        for e in self.embeds:
+            parts += [e.get("title", ""), e.get("description", "")]
+            parts += [f"{f['name']}\n{f['value']}" for f in e.get("fields", [])]
+            parts.append((e.get("footer") or {}).get("text", ""))
+        return "\n".join(p for p in parts if p)
+
+
+class FakeDiscord:
+    """The fake server; ``async with FakeDiscord() as fake`` starts and stops it."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.messages: dict[int, Sent] = {}
+        self.commands: dict[str, list[dict[str, Any]]] = {}
+        self.identifies = 0
+        self.resumes = 0
+        self.dm_channels: dict[int, int] = {}
+        self.touched: list[int] = []
+        self._ids = itertools.count(700000000000000001)
+        self._faults: list[tuple[str, re.Pattern[str], int, dict[str, Any]]] = []
+        self._interactions: dict[str, dict[str, Any]] = {}
+        self._acked: set[str] = set()
+        self._sockets: list[web.WebSocketResponse] = []
+        self._events: list[dict[str, Any]] = []
+        self._session: str = ""
+        self._connected = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # -- lifecycle -------------------------------------------------------
+    async def __aenter__(self) -> FakeDiscord:
+        app = web.Application()
+        app.router.add_get("/gateway", self._gateway)
+        app.router.add_route("*", "/api/v10/{path:.*}", self._rest)
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for ws in list(self._sockets):
+            await ws.close(code=1001)
+        assert self._runner is not None
+        await self._runner.cleanup()
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    # -- test controls ---------------------------------------------------
+    def fail_next(self, method: str, path: str, status: int, body: dict[str, Any]) -> None:
+        """Answer the next ``method`` request whose path matches the regex ``path`` with an error."""
+        self._faults.append((method, re.compile(path), status, body))
+
+    def fail_next_429(self, method: str, path: str, retry_after: float) -> None:
+        body = {
+            "message": "You are being rate limited.",
+            "retry_after": retry_after,
+            "global": False,
+        }
+        self.fail_next(method, path, 429, body)
+
+    async def drop_gateway(self, code: int = 4000) -> None:
+        """Close every gateway socket, as Discord does when a node goes away."""
+        for ws in list(self._sockets):
+            await ws.close(code=code)
+
+    async def wait_connected(self, count: int) -> None:
+        """Until IDENTIFY + RESUME sessions total ``count`` (a hang guard is the caller's)."""
+        async with self._connected:
+            await self._connected.wait_for(lambda: self.identifies + self.resumes >= count)
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        """Send a gateway event; one sent while disconnected is replayed on RESUME."""
+        frame = {"op": 0, "t": event, "s": len(self._events) + 1, "d": data}
+        self._events.append(frame)
+        for ws in list(self._sockets):
+            if not ws.closed:
+                await ws.send_str(json.dumps(frame))
+
+    def since(self, mark: int) -> list[Call]:
+        return self.calls[mark:]
+
+    def sent_to(self, user: int) -> list[Sent]:
+        """Messages that ``user`` can see: their DMs and ephemeral replies, in order."""
+        return [m for m in self.messages.values() if m.user == user]
+
+    # -- payload builders ------------------------------------------------
+    def user(self, user_id: int, name: str) -> dict[str, Any]:
+        return {
+            "id": str(user_id),
+            "username": name,
+            "discriminator": "0",
+            "global_name": name.title(),
+            "avatar": None,
+            "flags": 0,
+        }
+
+    def member(self, user: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "user": user,
+            "roles": [],
+            "joined_at": TIMESTAMP,
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+            "permissions": "2147483647",
+        }
+
+    def guild(self) -> dict[str, Any]:
+        return {
+            "id": str(GUILD_ID),
+            "name": "Cramp Club",
+            "owner_id": "1",
+            "unavailable": False,
+            "member_count": 2,
+            "roles": [
+                {
+                    "id": str(GUILD_ID),
+                    "name": "@everyone",
+                    "permissions": "2147483647",
+                    "position": 0,
+                    "color": 0,
+                    "hoist": False,
+                    "managed": False,
+                    "mentionable": False,
+                    "flags": 0,
+                }
+            ],
+            "channels": [
+                {
+                    "id": str(CHANNEL_ID),
+                    "type": 0,
+                    "name": "general",
+                    "position": 0,
+                    "guild_id": str(GUILD_ID),
+                    "permission_overwrites": [],
+                    "nsfw": False,
+                }
+            ],
+            "members": [self.member(BOT_USER)],
+            "emojis": [],
+            "stickers": [],
+            "features": [],
+            "threads": [],
+            "voice_states": [],
+            "presences": [],
+            "large": False,
+            "premium_tier": 0,
+            "preferred_locale": "en-US",
+        }
+
+    def interaction(
+        self,
+        kind: int,
+        user: dict[str, Any],
+        data: dict[str, Any],
+        *,
+        dm: bool,
+        locale: str,
+        message: dict[str, Any] | None = None,
+        interaction_id: int | None = None,
+    ) -> dict[str, Any]:
+        """An INTERACTION_CREATE payload (type 2 command or 3 component)."""
+        iid = interaction_id or next(self._ids)
+        token = f"token-{iid}"
+        payload: dict[str, Any] = {
+            "id": str(iid),
+            "application_id": str(APP_ID),
+            "type": kind,
+            "data": data,
+            "token": token,
+            "version": 1,
+            "locale": locale,
+            "attachment_size_limit": 10485760,
+            "app_permissions": "2147483647",
+            "entitlements": [],
+            "authorizing_integration_owners": {},
+            "context": 1 if dm else 0,
+        }
+        if dm:
+            channel = self.dm_channel(int(user["id"]))
+            payload["user"] = user
+            payload["channel"] = {"id": str(channel), "type": 1}
+            payload["channel_id"] = str(channel)
+        else:
+            payload["guild_id"] = str(GUILD_ID)
+            payload["guild_locale"] = "en-US"
+            payload["member"] = self.member(user)
+            payload["channel"] = {
+                "id": str(CHANNEL_ID),
+                "type": 0,
+                "guild_id": str(GUILD_ID),
+                "name": "general",
+                "position": 0,
+                "permission_overwrites": [],
+                "nsfw": False,
+            }
+            payload["channel_id"] = str(CHANNEL_ID)
+        if message is not None:
+            payload["message"] = message
+        self._interactions[token] = {"user": int(user["id"]), "message": message, "original": None}
+        return payload
+
+    def dm_channel(self, user_id: int) -> int:
+        if user_id not in self.dm_channels:
+            self.dm_channels[user_id] = next(self._ids)
+        return self.dm_channels[user_id]
+
+    def message(
+        self, channel: int, author: dict[str, Any], content: str = "", **extra: Any
+    ) -> dict[str, Any]:
+        payload = {
+            "id": str(next(self._ids)),
+            "channel_id": str(channel),
+            "author": author,
+            "content": content,
+            "timestamp": TIMESTAMP,
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": [],
+            "pinned": False,
+            "type": 0,
+            "flags": 0,
+            "components": [],
+        }
+        payload.update(extra)
+        return payload
+
+    # -- gateway ---------------------------------------------------------
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"op": 10, "d": {"heartbeat_interval": 45000}})
+        async for msg in ws:
+            if msg.type is not WSMsgType.TEXT:
+                break
+            frame = json.loads(msg.data)
+            op, data = frame.get("op"), frame.get("d")
+            if op == 1:
+                await ws.send_json({"op": 11})
+            elif op == 2:
+                await self._identify(ws)
+            elif op == 6:
+                await self._resume(ws, data)
+        if ws in self._sockets:
+            self._sockets.remove(ws)
+        return ws
+
+    async def _identify(self, ws: web.WebSocketResponse) -> None:
+        self._session = f"session-{next(self._ids)}"
+        ready = {
+            "v": 10,
+            "user": BOT_USER,
+            "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
+            "session_id": self._session,
+            "resume_gateway_url": self.gateway_url,
+            "application": {"id": str(APP_ID), "flags": 0},
+        }
+        self._sockets.append(ws)
+        await self.dispatch("READY", ready)
+        await self.dispatch("GUILD_CREATE", self.guild())
+        async with self._connected:
+            self.identifies += 1
+            self._connected.notify_all()
+
+    async def _resume(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> None:
+        if data.get("session_id") != self._session:
+            await ws.send_json({"op": 9, "d": False})
+            return
+        for frame in self._events[int(data.get("seq") or 0) :]:
+            await ws.send_str(json.dumps(frame))
+        self._sockets.append(ws)
+        await self.dispatch("RESUMED", {})
+        async with self._connected:
+            self.resumes += 1
+            self._connected.notify_all()
+
+    # -- REST ------------------------------------------------------------
+    async def _rest(self, request: web.Request) -> web.Response:
+        path = "/" + request.match_info["path"]
+        body = await _body(request)
+        call = Call(
+            request.method, path, dict(request.query), body, asyncio.get_running_loop().time()
+        )
+        self.calls.append(call)
+        for i, (method, pattern, status, error) in enumerate(self._faults):
+            if method == request.method and pattern.fullmatch(path):
+                del self._faults[i]
+                call.status = status
+                headers = {"Via": "1.1 google"} if status == 429 else {}
+                return _json(error, status, headers)
+        found = self._route(request.method, path, body, dict(request.query))
+        if isinstance(found, tuple):
+            call.status = found[0]
+            return _json(found[1], found[0])
+        return _json(found) if found is not None else web.Response(status=204)
+
+    def _route(self, method: str, path: str, body: Any, query: dict[str, str]) -> Any:
+        parts = path.strip("/").split("/")
+        match method, parts:
+            case "GET", ["users", "@me"]:
+                return BOT_USER
+            case "GET", ["users", user_id]:
+                return self.user(int(user_id), f"user{user_id[-4:]}")
+            case "GET", ["oauth2", "applications", "@me"]:
+                return _application()
+            case "PUT", ["applications", _, "commands"]:
+                return self._sync("global", body)
+            case "PUT", ["applications", _, "guilds", guild, "commands"]:
+                return self._sync(guild, body)
+            case "POST", ["users", "@me", "channels"]:
+                user_id = int(body["recipient_id"])
+                recipient = self.user(user_id, f"user{str(user_id)[-4:]}")
+                return {"id": str(self.dm_channel(user_id)), "type": 1, "recipients": [recipient]}
+            case "POST", ["channels", channel, "messages"]:
+                users = {v: k for k, v in self.dm_channels.items()}
+                return self._store(
+                    self.message(int(channel), BOT_USER, **body), users.get(int(channel))
+                )
+            case "PATCH", ["channels", _, "messages", message_id]:
+                return self._edit(int(message_id), body)
+            case "POST", ["interactions", interaction_id, token, "callback"]:
+                return self._callback(interaction_id, token, body)
+            case "POST", ["webhooks", _, token]:
+                return self._followup(token, body)
+            case "PATCH", ["webhooks", _, token, "messages", which]:
+                seen = self._interactions.get(token, {})
+                target = seen.get("original") if which == "@original" else int(which)
+                if target is None:
+                    return 404, {"message": "Unknown Message", "code": 10008}
+                return self._edit(int(target), body)
+        return 404, {"message": f"404: Not Found ({method} {path})", "code": 0}
+
+    def _sync(self, scope: str, body: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        synced = [
+            {
+                **c,
+                "id": str(next(self._ids)),
+                "application_id": str(APP_ID),
+                "version": "1",
+                "default_member_permissions": None,
+                "dm_permission": True,
+            }
+            | ({"guild_id": scope} if scope != "global" else {})
+            for c in body
+        ]
+        self.commands[scope] = synced
+        return synced
+
+    def _store(self, payload: dict[str, Any], user: int | None) -> dict[str, Any]:
+        self.messages[int(payload["id"])] = Sent(payload, user)
+        self.touched.append(int(payload["id"]))
+        return payload
+
+    def _edit(self, message_id: int, body: dict[str, Any]) -> Any:
+        sent = self.messages.get(message_id)
+        if sent is None:
+            return 404, {"message": "Unknown Message", "code": 10008}
+        sent.history.append(dict(sent.payload))
+        sent.payload.update(body, edited_timestamp=TIMESTAMP)
+        self.touched.append(message_id)
+        return sent.payload
+
+    def _callback(self, interaction_id: str, token: str, body: dict[str, Any]) -> Any:
+        if token not in self._interactions:
+            return 404, {"message": "Unknown interaction", "code": 10062}
+        if interaction_id in self._acked:
+            return 400, {"message": "Interaction has already been acknowledged.", "code": 40060}
+        self._acked.add(interaction_id)
+        seen = self._interactions[token]
+        kind, data = body["type"], body.get("data") or {}
+        response: dict[str, Any] = {"id": interaction_id, "type": kind}
+        response["response_message_loading"] = kind == 5
+        response["response_message_ephemeral"] = bool(int(data.get("flags") or 0) & EPHEMERAL)
+        resource: dict[str, Any] = {"type": kind}
+        if kind in (4, 5):
+            channel = self.dm_channels.get(seen["user"], CHANNEL_ID)
+            message = self.message(channel, BOT_USER, **{k: v for k, v in data.items()})
+            self._store(message, seen["user"] if response["response_message_ephemeral"] else None)
+            seen["original"], seen["loading"] = int(message["id"]), kind == 5
+            response["response_message_id"] = message["id"]
+            resource["message"] = message
+        elif kind in (6, 7) and seen["message"] is not None:
+            seen["original"] = int(seen["message"]["id"])
+            if kind == 7:
+                resource["message"] = self._edit(seen["original"], data)
+        return {"interaction": response, "resource": resource}
+
+    def _followup(self, token: str, body: dict[str, Any]) -> Any:
+        seen = self._interactions.get(token)
+        if seen is None:
+            return 404, {"message": "Unknown Webhook", "code": 10015}
+        if seen.pop("loading", False):
+            # The first followup after a "thinking" defer replaces the loading message.
+            return self._edit(seen["original"], body)
+        channel = self.dm_channels.get(seen["user"], CHANNEL_ID)
+        private = bool(int(body.get("flags") or 0) & EPHEMERAL) or channel != CHANNEL_ID
+        message = self.message(channel, BOT_USER, webhook_id=str(APP_ID), **body)
+        return self._store(message, seen["user"] if private else None)
+
+
+@dataclass
+class Person:
+    """Someone using the bot through the fake Discord: types commands, clicks, writes DMs."""
+
+    fake: FakeDiscord
+    id: int
+    name: str
+    locale: str = "en-US"
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return self.fake.user(self.id, self.name)
+
+    def slash_payload(self, name: str, *, dm: bool = False, **options: str) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": str(APP_ID + 1), "name": name, "type": 1}
+        if options:
+            data["options"] = [{"name": k, "type": 3, "value": v} for k, v in options.items()]
+        return self.fake.interaction(2, self.payload, data, dm=dm, locale=self.locale)
+
+    def click_payload(
+        self,
+        message: Sent,
+        custom_id: str,
+        values: list[str] | None = None,
+        interaction_id: int | None = None,
+    ) -> dict[str, Any]:
+        data: dict[str, Any] = {"custom_id": custom_id, "component_type": BUTTON}
+        if values is not None:
+            data.update(component_type=SELECT, values=values)
+        dm = message.payload["channel_id"] != str(CHANNEL_ID)
+        return self.fake.interaction(
+            3,
+            self.payload,
+            data,
+            dm=dm,
+            locale=self.locale,
+            message=dict(message.payload),
+            interaction_id=interaction_id,
+        )
+
+    def dm_payload(self, text: str) -> dict[str, Any]:
+        channel = self.fake.dm_channel(self.id)
+        return self.fake.message(channel, self.payload, text)
+
+    def answer_payload(self, message: Sent, answer: str | list[str]) -> dict[str, Any]:
+        """Click the component that gives ``answer`` (an option id, or ids for a select)."""
+        for c in message.components():
+            if c["type"] == SELECT:
+                return self.click_payload(
+                    message, c["custom_id"], list(answer) if isinstance(answer, list) else [answer]
+                )
+        wanted = answer[0] if isinstance(answer, list) else answer
+        for c in message.components():
+            if c["custom_id"].endswith(f":{wanted}"):
+                return self.click_payload(message, c["custom_id"])
+        raise AssertionError(f"no component for {answer!r} in message {message.id}")
+
+
+def _application() -> dict[str, Any]:
+    return {
+        "id": str(APP_ID),
+        "name": "Cramp Helper",
+        "description": "",
+        "icon": None,
+        "bot_public": True,
+        "bot_require_code_grant": False,
+        "owner": {**BOT_USER, "id": "1", "username": "owner", "bot": False},
+        "verify_key": "0" * 64,
+        "flags": 0,
+        "summary": "",
+        "team": None,
+        "rpc_origins": [],
+        "interactions_endpoint_url": None,
+    }
+
+
+async def _body(request: web.Request) -> Any:
+    if not request.can_read_body:
+        return None
+    if request.content_type.startswith("multipart/"):
+        form = await request.post()
+        raw = form.get("payload_json")
+        return json.loads(str(raw)) if raw is not None else {}
+    text = await request.text()
+    return json.loads(text) if text else None
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    # Exactly "application/json": discord.py does not parse JSON served with a charset.
+    return web.Response(
+        body=json.dumps(data).encode(),
+        status=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
