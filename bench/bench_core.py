@@ -41,7 +41,9 @@ class Light:
     answers: dict = field(default_factory=dict)
 
 
-async def engine_steps(interview: Interview, conversations: int) -> tuple[list[float], list[tuple[str, dict]]]:
+async def engine_steps(
+    interview: Interview, conversations: int
+) -> tuple[list[float], list[tuple[str, dict]]]:
     """Time every Engine.handle answer step over many persona conversations."""
     engine = Engine(interview, InMemoryStore())
     samples: list[float] = []
@@ -94,8 +96,18 @@ def record_memory(count: int) -> float:
     records = []
     for n in range(count):
         answers = {q: tuple(a) if isinstance(a, list) else a for q, a in persona.items()}
-        records.append(Conversation(f"telegram:{100000000 + n}", "outcome", "2026.11.1", 1.7e9, 1.7e9,
-                                    answers, 12, (f"u{n}", f"u{n + 1}")))
+        records.append(
+            Conversation(
+                f"telegram:{100000000 + n}",
+                "outcome",
+                "2026.11.1",
+                1.7e9,
+                1.7e9,
+                answers,
+                12,
+                (f"u{n}", f"u{n + 1}"),
+            )
+        )
     after = tracemalloc.take_snapshot()
     tracemalloc.stop()
     size = sum(s.size_diff for s in after.compare_to(before, "filename"))
@@ -105,6 +117,7 @@ def record_memory(count: int) -> float:
 
 def startup(runs: int) -> tuple[float, float]:
     """Seconds from launch to the first question of ``crampbot chat``, and of a bare interpreter."""
+
     def timed(args: list[str]) -> float:
         started = time.perf_counter()
         proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -116,7 +129,10 @@ def startup(runs: int) -> tuple[float, float]:
         proc.communicate("")
         return elapsed
 
-    ours = [timed([sys.executable, "-m", "bot.cli", "--store", "memory://", "chat", "--jsonl"]) for _ in range(runs)]
+    ours = [
+        timed([sys.executable, "-m", "bot.cli", "--store", "memory://", "chat", "--jsonl"])
+        for _ in range(runs)
+    ]
     bare = [timed([sys.executable, "-c", "print('ready')"]) for _ in range(runs)]
     return statistics.median(ours), statistics.median(bare)
 
@@ -126,17 +142,29 @@ def main() -> None:
     conversations = 3000
     samples, trail = asyncio.run(engine_steps(interview, conversations))
     step_p50, step_p99 = micro(samples)
-    bare_p50, bare_p99 = micro(bare_triggers(interview, trail, rounds=conversations // len(PERSONAS)))
+    bare_p50, bare_p99 = micro(
+        bare_triggers(interview, trail, rounds=conversations // len(PERSONAS))
+    )
     print("== core (dialogs/) ==")
-    print(f"engine step, in-memory store, {len(samples)} steps over {conversations} conversations: "
-          f"p50 {step_p50:.1f} us, p99 {step_p99:.1f} us")
-    print(f"bare transitions 'answer' trigger on the same machine: p50 {bare_p50:.1f} us, p99 {bare_p99:.1f} us")
-    print(f"ratio engine step / bare trigger: p50 {step_p50 / bare_p50:.2f}x (goal <= 3x), p99 {step_p99 / bare_p99:.2f}x")
+    print(
+        f"engine step, in-memory store, {len(samples)} steps over {conversations} conversations: "
+        f"p50 {step_p50:.1f} us, p99 {step_p99:.1f} us"
+    )
+    print(
+        f"bare transitions 'answer' trigger on the same machine: p50 {bare_p50:.1f} us, p99 {bare_p99:.1f} us"
+    )
+    print(
+        f"ratio engine step / bare trigger: p50 {step_p50 / bare_p50:.2f}x (goal <= 3x), p99 {step_p99 / bare_p99:.2f}x"
+    )
     per_record = record_memory(10_000)
-    print(f"memory per idle conversation record (finished, 9 answers): {per_record:.0f} bytes (goal <= 2048)")
+    print(
+        f"memory per idle conversation record (finished, 9 answers): {per_record:.0f} bytes (goal <= 2048)"
+    )
     ours, bare = startup(5)
-    print(f"start-up of `crampbot chat` to its first question: {ours * 1000:.0f} ms; "
-          f"bare interpreter {bare * 1000:.0f} ms; ratio {ours / bare:.1f}x")
+    print(
+        f"start-up of `crampbot chat` to its first question: {ours * 1000:.0f} ms; "
+        f"bare interpreter {bare * 1000:.0f} ms; ratio {ours / bare:.1f}x"
+    )
 
 
 if __name__ == "__main__":

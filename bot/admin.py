@@ -76,7 +76,9 @@ async def _verb(args: argparse.Namespace, ops: Operations, actor: Actor) -> int:
             print(json.dumps(found))
         else:
             for name, value in found.items():
-                print(f"{name:>14}: {json.dumps(value) if isinstance(value, dict | list) else value}")
+                print(
+                    f"{name:>14}: {json.dumps(value) if isinstance(value, dict | list) else value}"
+                )
         return 0
     if verb == "restart":
         if args.all == bool(args.key):
@@ -97,16 +99,30 @@ async def _verb(args: argparse.Namespace, ops: Operations, actor: Actor) -> int:
         print(f"deleted everything stored for {args.key}")
         return 0
     if verb == "purge":
-        print(f"purged {await ops.purge(actor)} conversation(s) idle over {ops.retention_days:g} days")
+        print(
+            f"purged {await ops.purge(actor)} conversation(s) idle over {ops.retention_days:g} days"
+        )
         return 0
     if verb == "audit":
         entries = await ops.entries(args.limit)
         for e in entries:
             if args.json:
-                print(json.dumps({"at": iso(e.at), "actor": e.actor, "origin": e.origin,
-                                  "action": e.action, "key": e.key, "result": e.result}))
+                print(
+                    json.dumps(
+                        {
+                            "at": iso(e.at),
+                            "actor": e.actor,
+                            "origin": e.origin,
+                            "action": e.action,
+                            "key": e.key,
+                            "result": e.result,
+                        }
+                    )
+                )
             else:
-                print(f"{iso(e.at)}  {e.actor:<22} {e.origin:<24} {e.action:<12} {e.key:<24} {e.result}")
+                print(
+                    f"{iso(e.at)}  {e.actor:<22} {e.origin:<24} {e.action:<12} {e.key:<24} {e.result}"
+                )
         return 0
     raise AssertionError(verb)
 
@@ -114,7 +130,13 @@ async def _verb(args: argparse.Namespace, ops: Operations, actor: Actor) -> int:
 def _table(rows: list[dict[str, Any]]) -> None:
     header = ("KEY", "STATE", "OUTCOME", "VERSION", "UPDATED")
     body = [
-        (r["key"], r["state"], (r["outcome"] or {}).get("category", "-"), r["dialog_version"], r["updated_at"])
+        (
+            r["key"],
+            r["state"],
+            (r["outcome"] or {}).get("category", "-"),
+            r["dialog_version"],
+            r["updated_at"],
+        )
         for r in rows
     ]
     widths = [max(len(str(x)) for x in col) for col in zip(header, *body, strict=False)]

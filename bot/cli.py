@@ -22,19 +22,26 @@ def parser() -> argparse.ArgumentParser:
         description="A chatbot that asks when and where muscle cramps happen and gives safe, sourced advice.",
     )
     top.add_argument("--config", help="a TOML file with settings (default: $CRAMPBOT_CONFIG)")
-    top.add_argument("--store", help="store URL: sqlite:///PATH, redis://HOST:PORT/DB or memory:// (default: $CRAMPBOT_STORE)")
+    top.add_argument(
+        "--store",
+        help="store URL: sqlite:///PATH, redis://HOST:PORT/DB or memory:// (default: $CRAMPBOT_STORE)",
+    )
     top.add_argument("--content", help="content directory (default: the installed content)")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     chat = sub.add_parser("chat", help="talk to the bot in this terminal")
     chat.add_argument("--jsonl", action="store_true", help="speak the contract's JSON lines")
-    chat.add_argument("--user", default="me", help="your name here; the conversation key is console:NAME")
+    chat.add_argument(
+        "--user", default="me", help="your name here; the conversation key is console:NAME"
+    )
     chat.add_argument("--locale", help="language of the texts (default: $CRAMPBOT_LOCALE or en)")
 
     sub.add_parser("check", help="validate the content; exit 1 listing each problem")
     graph = sub.add_parser("graph", help="print the dialog as a Mermaid state diagram")
     graph.add_argument("--markdown", action="store_true", help="print the docs/dialog.md page")
-    sub.add_parser("config", help="print the effective settings, secrets masked, and where each came from")
+    sub.add_parser(
+        "config", help="print the effective settings, secrets masked, and where each came from"
+    )
 
     run = sub.add_parser("run", help="run the bot on a chat platform")
     run.add_argument("platform", choices=["telegram", "discord", "all"])

@@ -59,7 +59,9 @@ class Pretty:
 
     def para(self, text: str, indent: str = "", hang: str = "") -> None:
         for line in text.splitlines() or [""]:
-            wrapped = textwrap.wrap(line, self.width, initial_indent=indent, subsequent_indent=indent + hang)
+            wrapped = textwrap.wrap(
+                line, self.width, initial_indent=indent, subsequent_indent=indent + hang
+            )
             print("\n".join(wrapped) if wrapped else "", file=self.out)
 
     def question(self, q: Question) -> None:
@@ -90,7 +92,9 @@ class Pretty:
         print(rule, file=self.out)
 
 
-async def chat(engine: Engine, user: str, locale: str, jsonl: bool, stdin: TextIO, stdout: TextIO) -> int:
+async def chat(
+    engine: Engine, user: str, locale: str, jsonl: bool, stdin: TextIO, stdout: TextIO
+) -> int:
     """Run a chat with ``console:<user>`` until end of input; returns the exit status."""
     key = ConversationKey("console", user)
     pretty = None if jsonl else Pretty(stdout)
@@ -122,7 +126,12 @@ async def chat(engine: Engine, user: str, locale: str, jsonl: bool, stdin: TextI
         if not line.strip():
             if interactive:
                 continue
-            show([Message(engine.texts(locale).messages["not_understood"], kind="error"), *await engine.current(key, locale)])
+            show(
+                [
+                    Message(engine.texts(locale).messages["not_understood"], kind="error"),
+                    *await engine.current(key, locale),
+                ]
+            )
             continue
         show(await engine.handle(key, Incoming.from_text(line), locale))
 

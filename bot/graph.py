@@ -11,7 +11,9 @@ def mermaid(content: Content) -> str:
     anywhere: list[str] = []
     for t in content.transitions:
         conditions = t.get("conditions") or []
-        label = t["trigger"] + (" if " + ", ".join(conditions).replace("_", " ") if conditions else "")
+        label = t["trigger"] + (
+            " if " + ", ".join(conditions).replace("_", " ") if conditions else ""
+        )
         if t["source"] == "*":
             anywhere.append(f"    any --> {t['dest']} : {t['trigger']}")
         else:

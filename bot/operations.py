@@ -43,7 +43,9 @@ class Operations:
         return self.engine.store
 
     async def audit(self, actor: Actor, action: str, key: str = "", result: str = "") -> None:
-        await self.store.add_audit(AuditEntry(time.time(), actor.who, actor.origin, action, key, result))
+        await self.store.add_audit(
+            AuditEntry(time.time(), actor.who, actor.origin, action, key, result)
+        )
 
     def describe(self, record: Conversation) -> dict[str, Any]:
         """One conversation as ``crampbot admin show --json`` prints it (see the contract)."""
@@ -59,7 +61,9 @@ class Operations:
         return {
             "key": record.key,
             "state": record.state,
-            "answers": {q: list(a) if isinstance(a, tuple) else a for q, a in record.answers.items()},
+            "answers": {
+                q: list(a) if isinstance(a, tuple) else a for q, a in record.answers.items()
+            },
             "outcome": outcome,
             "dialog_version": record.dialog_version,
             "created_at": iso(record.created_at),

@@ -33,7 +33,9 @@ Notifier = Callable[[str, list[Reply]], Awaitable[None]]
 class Operators:
     """Parses and authorises ``/op`` commands; the work is done by :class:`Operations`."""
 
-    def __init__(self, app: App, reload: Callable[[], list[str]], clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, app: App, reload: Callable[[], list[str]], clock: Callable[[], float] = time.time
+    ) -> None:
         self.app = app
         self.ops = Operations(app.engine, app.settings.retention_days)
         self.reload = reload
@@ -43,13 +45,17 @@ class Operators:
 
     def allowed(self, platform: str) -> tuple[str, ...]:
         settings = self.app.settings
-        return {"telegram": settings.telegram_operators, "discord": settings.discord_operators}.get(platform, ())
+        return {"telegram": settings.telegram_operators, "discord": settings.discord_operators}.get(
+            platform, ()
+        )
 
     def add_notifier(self, platform: str, notify: Notifier) -> None:
         """Let restarts reach people on ``platform`` at once, not only on their next message."""
         self.notifiers[platform] = notify
 
-    async def handle(self, platform: str, user_id: str, args: str, *, private: bool, origin: str) -> list[str]:
+    async def handle(
+        self, platform: str, user_id: str, args: str, *, private: bool, origin: str
+    ) -> list[str]:
         """Run one ``/op`` command and return the lines to send back."""
         actor = Actor(f"{platform}:{user_id}", origin)
         words = args.split()
@@ -58,7 +64,9 @@ class Operators:
             await self.ops.audit(actor, "refused", "", "not an operator")
             return ["Sorry, that command is only for the people who run this bot."]
         if not private:
-            log.warning("refused /op from operator %s outside a private chat (%s)", actor.who, origin)
+            log.warning(
+                "refused /op from operator %s outside a private chat (%s)", actor.who, origin
+            )
             await self.ops.audit(actor, "refused", "", "not a private chat")
             return ["Operator commands work only in a private chat with me."]
         verb = words[0].lower() if words else "help"
@@ -66,7 +74,9 @@ class Operators:
             return [await self.status(actor)]
         if verb == "show" and len(words) == 2:
             found = await self.ops.show(actor, words[1])
-            return [json.dumps(found, indent=1) if found else f"No conversation with key {words[1]}."]
+            return [
+                json.dumps(found, indent=1) if found else f"No conversation with key {words[1]}."
+            ]
         if verb == "restart" and len(words) >= 2:
             if words[1].lower() == "all":
                 return [await self.restart_all(actor, confirmed=words[2:] == ["confirm"])]
@@ -75,7 +85,10 @@ class Operators:
             problems = self.reload()
             await self.ops.audit(actor, "reload", "", "failed" if problems else "done")
             if problems:
-                return ["The new content is invalid; still running the old content. Problems:\n" + "\n".join(problems[:30])]
+                return [
+                    "The new content is invalid; still running the old content. Problems:\n"
+                    + "\n".join(problems[:30])
+                ]
             return [f"Content reloaded: version {self.app.engine.interview.version}."]
         return [USAGE]
 
@@ -102,10 +115,16 @@ class Operators:
         notify = self.notifiers.get(parsed.platform)
         if notify is not None:
             try:
-                await notify(parsed.user, await self.app.engine.handle(key, Incoming(command="start")))
+                await notify(
+                    parsed.user, await self.app.engine.handle(key, Incoming(command="start"))
+                )
                 return f"Restarted {key}; they have been told."
-            except Exception as exc:  # noqa: BLE001 - any platform error means "tell them later"
-                log.warning("could not notify %s at once (%s); they are told on their next message", key, type(exc).__name__)
+            except Exception as exc:
+                log.warning(
+                    "could not notify %s at once (%s); they are told on their next message",
+                    key,
+                    type(exc).__name__,
+                )
         return f"Restarted {key}; they are told on their next message."
 
     async def restart_all(self, actor: Actor, confirmed: bool) -> str:

@@ -23,7 +23,11 @@ def reload_content(app: App) -> list[str]:
     try:
         interview = load_interview(app.settings)
     except ContentError as exc:
-        log.error("content reload failed; keeping version %s: %d problem(s)", app.engine.interview.version, len(exc.problems))
+        log.error(
+            "content reload failed; keeping version %s: %d problem(s)",
+            app.engine.interview.version,
+            len(exc.problems),
+        )
         return [str(p) for p in exc.problems]
     app.engine.reload(interview)
     log.info("content reloaded: version %s", interview.version)

@@ -63,21 +63,28 @@ class Settings:
         if not self.telegram_token:
             raise SettingsError("telegram_token", "is not set; get a token from @BotFather")
         if not TELEGRAM_TOKEN.match(self.telegram_token):
-            raise SettingsError("telegram_token", "is malformed (expected digits:secret from @BotFather)")
+            raise SettingsError(
+                "telegram_token", "is malformed (expected digits:secret from @BotFather)"
+            )
         if self.telegram_webhook_url:
             if not self.telegram_webhook_url.startswith(("https://", "http://")):
                 raise SettingsError("telegram_webhook_url", "must be an http(s) URL")
             if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", self.telegram_webhook_secret):
                 raise SettingsError(
-                    "telegram_webhook_secret", "is required with a webhook: 1-256 of A-Z a-z 0-9 _ -"
+                    "telegram_webhook_secret",
+                    "is required with a webhook: 1-256 of A-Z a-z 0-9 _ -",
                 )
 
     def require_discord(self) -> None:
         """Check the Discord settings before anything starts."""
         if not self.discord_token:
-            raise SettingsError("discord_token", "is not set; get a bot token from the Developer Portal")
+            raise SettingsError(
+                "discord_token", "is not set; get a bot token from the Developer Portal"
+            )
         if self.discord_token.count(".") != 2 or any(not p for p in self.discord_token.split(".")):
-            raise SettingsError("discord_token", "is malformed (expected three dot-separated parts)")
+            raise SettingsError(
+                "discord_token", "is malformed (expected three dot-separated parts)"
+            )
         if self.discord_guild and not self.discord_guild.isdigit():
             raise SettingsError("discord_guild", "must be a numeric guild id")
 
@@ -95,7 +102,9 @@ class Settings:
         return rows
 
 
-def load_settings(env: Mapping[str, str] | None = None, config: str | Path | None = None) -> Settings:
+def load_settings(
+    env: Mapping[str, str] | None = None, config: str | Path | None = None
+) -> Settings:
     """Read settings; raise :class:`SettingsError` naming the first bad one."""
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
@@ -140,14 +149,19 @@ def _convert(name: str, kind: Any, value: Any) -> Any:
                 raise ValueError
             return ids
     except (TypeError, ValueError):
-        want = {"float": "a positive number", "int": "a whole number"}.get(kind, "comma-separated numeric ids")
+        want = {"float": "a positive number", "int": "a whole number"}.get(
+            kind, "comma-separated numeric ids"
+        )
         raise SettingsError(name, f"must be {want}, got {value!r}") from None
     return str(value).strip()
 
 
 def _check(settings: Settings) -> None:
     if not re.match(r"^(sqlite:///|redis://|rediss://|memory://)", settings.store):
-        raise SettingsError("store", f"unsupported URL {settings.store!r}; use sqlite:///PATH, redis://HOST:PORT/DB or memory://")
+        raise SettingsError(
+            "store",
+            f"unsupported URL {settings.store!r}; use sqlite:///PATH, redis://HOST:PORT/DB or memory://",
+        )
     if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise SettingsError("log_level", "must be DEBUG, INFO, WARNING or ERROR")
     if not 1 <= settings.telegram_webhook_port <= 65535:

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import yaml
 
@@ -116,7 +116,7 @@ def default_content_dir() -> Path:
 
 def normalize(text: str) -> str:
     """Lower-case, unify unicode, drop apostrophes and punctuation, squeeze spaces."""
-    text = unicodedata.normalize("NFKC", text).casefold().replace("'", "").replace("’", "")
+    text = unicodedata.normalize("NFKC", text).casefold().replace("'", "").replace("\u2019", "")
     text = "".join(ch if ch.isalnum() else " " for ch in text)
     return " ".join(text.split())
 
@@ -294,7 +294,9 @@ class _Checker:
             self.graph(edges, initial, questions)
         return tuple(states), tuple(transitions), str(initial), frozenset(always)
 
-    def graph(self, edges: Mapping[str, list[str]], initial: str, questions: Mapping[str, Any]) -> None:
+    def graph(
+        self, edges: Mapping[str, list[str]], initial: str, questions: Mapping[str, Any]
+    ) -> None:
         seen, todo = {initial}, [initial]
         while todo:
             for nxt in edges.get(todo.pop(), []):
@@ -387,7 +389,9 @@ class _Checker:
         if not rules:
             self.bad(f, "rules", "must list the rules in order")
         elif rules[-1].clauses:
-            self.bad(f, f"rules.{rules[-1].id}", "the last rule must have no `match` (the fallback)")
+            self.bad(
+                f, f"rules.{rules[-1].id}", "the last rule must have no `match` (the fallback)"
+            )
         for rule in rules[:-1]:
             if not rule.clauses:
                 self.bad(f, f"rules.{rule.id}", "only the last rule may have no `match`")
@@ -538,7 +542,9 @@ class _Checker:
             for o in options:
                 self.text(f, f"prompts.{prompt}.options.{o}", (p.get("options") or {}).get(o))
         advice = self.table(f, "advice", data.get("advice"), advice_sources)
-        categories = self.table(f, "categories", data.get("categories"), [r.category for r in rules.rules])
+        categories = self.table(
+            f, "categories", data.get("categories"), [r.category for r in rules.rules]
+        )
         urgency = self.table(f, "urgency", data.get("urgency"), URGENCIES)
         if not isinstance(data.get("outcome"), dict) or not isinstance(data.get("messages"), dict):
             self.bad(f, "outcome/messages", "both sections are required")
@@ -579,7 +585,9 @@ class _Checker:
             for missing in sorted(reference - have):
                 self.bad(f"locales/{name}.yaml", missing, "is missing (present in en.yaml)")
 
-    def forbidden_advice(self, name: str, texts: Texts, patterns: Mapping[str, re.Pattern[str]]) -> None:
+    def forbidden_advice(
+        self, name: str, texts: Texts, patterns: Mapping[str, re.Pattern[str]]
+    ) -> None:
         for key, value in _texts_of(texts):
             for rule, pattern in patterns.items():
                 if pattern.search(value):
@@ -587,7 +595,15 @@ class _Checker:
 
 
 def _texts_of(texts: Texts) -> Iterator[tuple[str, str]]:
-    for section in ("question_text", "hints", "categories", "urgency", "advice", "outcome", "messages"):
+    for section in (
+        "question_text",
+        "hints",
+        "categories",
+        "urgency",
+        "advice",
+        "outcome",
+        "messages",
+    ):
         for k, v in getattr(texts, section).items():
             yield f"{section}.{k}", v
     for qid, options in texts.labels.items():
@@ -605,9 +621,9 @@ def _paths(data: Any, prefix: str = "") -> Iterator[str]:
         yield prefix
 
 
-def _SYNONYM_PATHS(data: Any) -> set[str]:  # noqa: N802 - reads like a constant set
+def _SYNONYM_PATHS(data: Any) -> set[str]:
     return {p for p in _paths(data) if p.endswith(".synonyms") or p in ("locale", "name")}
 
 
-def _str_list(value: Any) -> bool:
+def _str_list(value: Any) -> TypeGuard[list[str]]:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)

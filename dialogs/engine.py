@@ -55,7 +55,9 @@ class Engine:
     def texts(self, locale: str | None = None) -> Texts:
         return self.interview.content.texts(locale)
 
-    async def handle(self, key: ConversationKey | str, event: Incoming, locale: str | None = None) -> list[Reply]:
+    async def handle(
+        self, key: ConversationKey | str, event: Incoming, locale: str | None = None
+    ) -> list[Reply]:
         """Apply one event for ``key`` and return what to show the person."""
         key = str(key)
         texts = self.texts(locale)
@@ -67,7 +69,9 @@ class Engine:
                     return self._current(record, texts)
                 expected = record.version if record is not None else 0
                 now = self.clock()
-                result, replies = _Step(self.interview, texts, now, self.idle_after).run(key, record, event)
+                result, replies = _Step(self.interview, texts, now, self.idle_after).run(
+                    key, record, event
+                )
                 if notice:
                     replies.insert(0, Message(texts.messages[notice]))
                 if result is None:
@@ -107,7 +111,9 @@ class Engine:
                 if record is None:
                     return False
                 expected = record.version
-                fresh = _Step(self.interview, self.texts(), self.clock(), self.idle_after).fresh(record.key)
+                fresh = _Step(self.interview, self.texts(), self.clock(), self.idle_after).fresh(
+                    record.key
+                )
                 fresh.created_at, fresh.notice = record.created_at, notice
                 fresh.version, fresh.recent_events = expected + 1, record.recent_events
                 if await self.store.save(fresh, expected):
@@ -139,7 +145,11 @@ class Engine:
             await self.store.delete(key)
             return None, "record_unreadable"
         if record is not None and not self.interview.knows(record):
-            log.info("conversation %s does not fit content %s; starting again", key, self.interview.version)
+            log.info(
+                "conversation %s does not fit content %s; starting again",
+                key,
+                self.interview.version,
+            )
             await self.store.delete(key)
             return None, "content_changed"
         return record, None
@@ -173,13 +183,19 @@ class _Step:
             updated_at=self.now,
         )
 
-    def run(self, key: str, record: Conversation | None, event: Incoming) -> tuple[object, list[Reply]]:
+    def run(
+        self, key: str, record: Conversation | None, event: Incoming
+    ) -> tuple[object, list[Reply]]:
         command = event.command
         if record is None:
             return self.first(key, event)
         replies: list[Reply] = []
         if record.notice:
-            replies.append(self.say(record.notice) if record.notice in self.texts.messages else self.say("restarted"))
+            replies.append(
+                self.say(record.notice)
+                if record.notice in self.texts.messages
+                else self.say("restarted")
+            )
             record.notice = None
         if record.inactive:
             record.inactive = False
@@ -205,7 +221,11 @@ class _Step:
         if command == "back":
             return self.back(record, replies)
         if command is not None:
-            return (record if replies else None), [*replies, self.say("unknown_command"), *self.show(record)]
+            return (record if replies else None), [
+                *replies,
+                self.say("unknown_command"),
+                *self.show(record),
+            ]
         idle = self.now - record.updated_at > self.idle_after
         if idle and self.interview.is_question(record.state) and record.answers:
             return self.prompt(record, "resume", replies)
@@ -219,7 +239,11 @@ class _Step:
             return None, [self.say("nothing_stored")]
         if command == "stop":
             return None, [self.say("already_stopped")]
-        if command is not None and command not in START_COMMANDS and command not in ("restart", "back"):
+        if (
+            command is not None
+            and command not in START_COMMANDS
+            and command not in ("restart", "back")
+        ):
             return None, [self.say("unknown_command")]
         record = self.fresh(key)
         return record, [self.say("welcome"), *self.show(record)]
@@ -234,17 +258,25 @@ class _Step:
         if record.state == STOPPED_STATE:
             return (record if replies else None), [*replies, self.say("already_stopped")]
         if not record.answers:
-            return (record if replies else None), [*replies, self.say("nothing_to_go_back"), *self.show(record)]
+            return (record if replies else None), [
+                *replies,
+                self.say("nothing_to_go_back"),
+                *self.show(record),
+            ]
         previous = next(reversed(record.answers))
         del record.answers[previous]
         self.interview.go_to(previous, record)
         return record, [*replies, self.say("back"), *self.show(record)]
 
-    def prompt(self, record: Conversation, name: str, replies: list[Reply]) -> tuple[object, list[Reply]]:
+    def prompt(
+        self, record: Conversation, name: str, replies: list[Reply]
+    ) -> tuple[object, list[Reply]]:
         record.pending = name
         return record, [*replies, *self.show(record)]
 
-    def answer_prompt(self, record: Conversation, event: Incoming, replies: list[Reply]) -> tuple[object, list[Reply]]:
+    def answer_prompt(
+        self, record: Conversation, event: Incoming, replies: list[Reply]
+    ) -> tuple[object, list[Reply]]:
         name = record.pending or ""
         options = PROMPTS[name]
         labels: Mapping[str, str] = self.texts.prompts[name]["options"]
@@ -259,7 +291,11 @@ class _Step:
         elif event.command in START_COMMANDS and name == "resume":
             chosen = "continue"
         if chosen is None:
-            return (record if replies else None), [*replies, self.say("not_understood", "error"), *self.show(record)]
+            return (record if replies else None), [
+                *replies,
+                self.say("not_understood", "error"),
+                *self.show(record),
+            ]
         record.pending = None
         if chosen == "yes":
             return _FORGET, [*replies, self.say("forgotten")]
@@ -269,18 +305,28 @@ class _Step:
             return self.restart(record, replies)
         return record, [*replies, self.say("resumed"), *self.show(record)]
 
-    def answer(self, record: Conversation, event: Incoming, replies: list[Reply]) -> tuple[object, list[Reply]]:
+    def answer(
+        self, record: Conversation, event: Incoming, replies: list[Reply]
+    ) -> tuple[object, list[Reply]]:
         state = record.state
         if state == STOPPED_STATE:
             return (record if replies else None), [*replies, self.say("already_stopped")]
         if state == OUTCOME_STATE:
             if event.choice is not None:
-                return (record if replies else None), [*replies, self.say("closed", "closed"), *self.show(record)]
+                return (record if replies else None), [
+                    *replies,
+                    self.say("closed", "closed"),
+                    *self.show(record),
+                ]
             return (record if replies else None), [*replies, self.say("finished")]
         spec = self.content.questions[state]
         if event.choice is not None:
             if event.question != state or (event.step is not None and event.step != record.version):
-                return (record if replies else None), [*replies, self.say("closed", "closed"), *self.show(record)]
+                return (record if replies else None), [
+                    *replies,
+                    self.say("closed", "closed"),
+                    *self.show(record),
+                ]
             understood: tuple[str, ...] | Refusal = check_choice(spec, tuple(event.choice))
         else:
             vocabulary = self.interview.vocabularies[(self.texts.locale, state)]

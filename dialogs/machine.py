@@ -28,7 +28,11 @@ class Interview:
                 **t,
                 "conditions": [
                     conditions[c]
-                    for c in ([t["conditions"]] if isinstance(t.get("conditions"), str) else t.get("conditions", []))
+                    for c in (
+                        [t["conditions"]]
+                        if isinstance(t.get("conditions"), str)
+                        else t.get("conditions", [])
+                    )
                 ],
             }
             for t in content.transitions
@@ -76,8 +80,9 @@ class Interview:
         return True
 
     def _worth_asking(self, event: EventData) -> bool:
-        question: Any = event.transition.dest
-        answers = event.model.answers
+        model: Any = event.model
+        question: Any = event.transition.dest if event.transition else None
+        answers = model.answers
         rules = self.content.rules
         # One trigger tries several transitions: work the verdict out once per trigger.
         verdict = event.__dict__.get("verdict")

@@ -10,7 +10,9 @@ from dialogs.rules import Verdict
 from dialogs.types import Outcome, Section
 
 
-def compose(content: Content, texts: Texts, verdict: Verdict, answers: Mapping[str, Answer]) -> Outcome:
+def compose(
+    content: Content, texts: Texts, verdict: Verdict, answers: Mapping[str, Answer]
+) -> Outcome:
     """Build the outcome: what it may be, why, what may help, when to see a doctor, also, sources."""
     rule = verdict.rule
     advice = content.categories[rule.category]
@@ -75,9 +77,10 @@ def _with_text(outcome: Outcome, content: Content, texts: Texts) -> Outcome:
         lines.append(f"{s.title}:")
         lines.extend(f"- {line}" for line in s.lines)
         lines.append("")
-    lines.append(f"{texts.outcome['sources']}: " + "; ".join(
-        f"{sid} ({content.sources[sid]})" for sid in outcome.sources
-    ))
+    lines.append(
+        f"{texts.outcome['sources']}: "
+        + "; ".join(f"{sid} ({content.sources[sid]})" for sid in outcome.sources)
+    )
     lines.append(outcome.disclaimer)
     return Outcome(
         outcome.category,

@@ -49,7 +49,9 @@ class Conversation:
                 "dialog_version": self.dialog_version,
                 "created_at": self.created_at,
                 "updated_at": self.updated_at,
-                "answers": {q: list(a) if isinstance(a, tuple) else a for q, a in self.answers.items()},
+                "answers": {
+                    q: list(a) if isinstance(a, tuple) else a for q, a in self.answers.items()
+                },
                 "version": self.version,
                 "recent_events": list(self.recent_events),
                 "notice": self.notice,
@@ -101,6 +103,6 @@ class Conversation:
 
 
 def _typed(value: Any, kind: type) -> Any:
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
         raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
     return value

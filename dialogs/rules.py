@@ -88,9 +88,7 @@ class RuleBook:
     def verdict(self, answers: Mapping[str, Answer]) -> Verdict:
         """Apply the contract: first match wins, later combining rules go to ``also``."""
         rules = self.rules
-        for index, rule in enumerate(rules):
-            if rule.matches(answers):
-                break
+        index, rule = next((i, r) for i, r in enumerate(rules) if r.matches(answers))
         also: tuple[Rule, ...] = ()
         if rule.combines:
             also = tuple(r for r in rules[index + 1 :] if r.combines and r.matches(answers))
@@ -107,7 +105,9 @@ class RuleBook:
         """A rule that ends the interview matches: nothing more is asked."""
         return self.verdict(answers).rule.ends_interview
 
-    def could_change(self, question: str, answers: Mapping[str, Answer], verdict: Verdict | None = None) -> bool:
+    def could_change(
+        self, question: str, answers: Mapping[str, Answer], verdict: Verdict | None = None
+    ) -> bool:
         """Whether some answer to ``question`` could still change the outcome.
 
         A rule that does not match yet matters if it comes before the current

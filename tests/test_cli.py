@@ -14,25 +14,55 @@ from bot.settings import SettingsError, load_settings
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
 
 
-def crampbot(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def crampbot(
+    *args: str, env: dict[str, str] | None = None, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("CRAMPBOT_")}
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True,
-                          text=True, env={**clean, **(env or {})}, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={**clean, **(env or {})},
+        timeout=60,
+    )
 
 
 @pytest.mark.parametrize(
     ("args", "env", "setting"),
     [
         (["run", "telegram"], {}, "CRAMPBOT_TELEGRAM_TOKEN: is not set"),
-        (["run", "telegram"], {"CRAMPBOT_TELEGRAM_TOKEN": "nonsense"}, "CRAMPBOT_TELEGRAM_TOKEN: is malformed"),
+        (
+            ["run", "telegram"],
+            {"CRAMPBOT_TELEGRAM_TOKEN": "nonsense"},
+            "CRAMPBOT_TELEGRAM_TOKEN: is malformed",
+        ),
         (["run", "discord"], {}, "CRAMPBOT_DISCORD_TOKEN: is not set"),
         (["run", "all"], {"CRAMPBOT_TELEGRAM_TOKEN": TOKEN}, "CRAMPBOT_DISCORD_TOKEN: is not set"),
-        (["run", "telegram"], {"CRAMPBOT_TELEGRAM_TOKEN": TOKEN, "CRAMPBOT_TELEGRAM_WEBHOOK_URL": "https://x.example/hook"},
-         "CRAMPBOT_TELEGRAM_WEBHOOK_SECRET: is required"),
+        (
+            ["run", "telegram"],
+            {
+                "CRAMPBOT_TELEGRAM_TOKEN": TOKEN,
+                "CRAMPBOT_TELEGRAM_WEBHOOK_URL": "https://x.example/hook",
+            },
+            "CRAMPBOT_TELEGRAM_WEBHOOK_SECRET: is required",
+        ),
         (["chat"], {"CRAMPBOT_STORE": "mysql://x"}, "CRAMPBOT_STORE: unsupported URL"),
-        (["chat"], {"CRAMPBOT_IDLE_HOURS": "soon"}, "CRAMPBOT_IDLE_HOURS: must be a positive number"),
-        (["config"], {"CRAMPBOT_TELEGRAM_OPERATORS": "12,alice"}, "CRAMPBOT_TELEGRAM_OPERATORS: must be comma-separated numeric ids"),
-        (["config"], {"CRAMPBOT_CONFIG": "/nonexistent/crampbot.toml"}, "CRAMPBOT_CONFIG: cannot read"),
+        (
+            ["chat"],
+            {"CRAMPBOT_IDLE_HOURS": "soon"},
+            "CRAMPBOT_IDLE_HOURS: must be a positive number",
+        ),
+        (
+            ["config"],
+            {"CRAMPBOT_TELEGRAM_OPERATORS": "12,alice"},
+            "CRAMPBOT_TELEGRAM_OPERATORS: must be comma-separated numeric ids",
+        ),
+        (
+            ["config"],
+            {"CRAMPBOT_CONFIG": "/nonexistent/crampbot.toml"},
+            "CRAMPBOT_CONFIG: cannot read",
+        ),
     ],
 )
 def test_bad_setting_gives_one_clear_error_and_exit_2_when_starting(args, env, setting) -> None:

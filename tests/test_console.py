@@ -12,51 +12,9 @@ import pytest
 
 from dialogs.content import Content
 from tests.conftest import personas
+from tests.console_driver import Console
 
 PERSONAS = personas()
-
-
-class Console:
-    """A ``crampbot chat --jsonl`` process: send a line, read replies up to the next prompt."""
-
-    def __init__(self, *args: str, store: str = "memory://", cwd: Path | None = None) -> None:
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "--store", store, "chat", "--jsonl", *args],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-            cwd=cwd,
-        )
-        self.opening = self.read()
-
-    def read(self) -> list[dict]:
-        """Lines until a question or an outcome (what ends a turn)."""
-        assert self.proc.stdout is not None
-        lines = []
-        while True:
-            raw = self.proc.stdout.readline()
-            assert raw, f"the chat ended early: {self.proc.stderr.read() if self.proc.stderr else ''}"
-            lines.append(json.loads(raw))
-            if lines[-1]["type"] in ("question", "outcome"):
-                return lines
-
-    def say(self, line: str) -> list[dict]:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-        return self.read()
-
-    def close(self) -> int:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        code = self.proc.wait(timeout=20)
-        for stream in (self.proc.stdout, self.proc.stderr):
-            if stream:
-                stream.close()
-        return code
 
 
 def answer_for(mode: str, question: dict, answer: str | list[str], content: Content) -> str:
@@ -68,14 +26,18 @@ def answer_for(mode: str, question: dict, answer: str | list[str], content: Cont
         ids = [o["id"] for o in question["options"]]
         return ", ".join(str(ids.index(c) + 1) for c in chosen)
     if mode == "label":
-        return ", ".join(labels[c].upper() if n % 2 else labels[c].lower() for n, c in enumerate(chosen))
+        return ", ".join(
+            labels[c].upper() if n % 2 else labels[c].lower() for n, c in enumerate(chosen)
+        )
     synonyms = content.locales["en"].synonyms[question["question"]]
     return ", ".join(synonyms[c][0] if synonyms[c] else labels[c] for c in chosen)
 
 
 @pytest.mark.parametrize("mode", ["id", "label", "text"])
 @pytest.mark.parametrize("persona", PERSONAS, ids=[p["name"] for p in PERSONAS])
-def test_persona_gets_expected_outcome_when_chatting_over_jsonl(persona: dict, mode: str, content: Content) -> None:
+def test_persona_gets_expected_outcome_when_chatting_over_jsonl(
+    persona: dict, mode: str, content: Content
+) -> None:
     console = Console("--user", "persona")
     turn = console.opening
     assert turn[0]["type"] == "message"
@@ -112,7 +74,9 @@ def test_numbers_work_as_answers_when_chatting_over_jsonl(content: Content) -> N
     persona = PERSONAS[0]
     turn = console.opening
     while turn[-1]["type"] == "question":
-        turn = console.say(answer_for("number", turn[-1], persona["answers"][turn[-1]["question"]], content))
+        turn = console.say(
+            answer_for("number", turn[-1], persona["answers"][turn[-1]["question"]], content)
+        )
     assert turn[-1]["category"] == persona["expect"]["category"]
     assert console.close() == 0
 
@@ -123,11 +87,7 @@ def test_interview_continues_after_sigkill_when_store_is_sqlite(tmp_path: Path) 
     first.say("none")
     turn = first.say("calf")
     assert turn[-1]["question"] == "when"
-    first.proc.kill()
-    first.proc.wait(timeout=10)
-    for stream in (first.proc.stdin, first.proc.stdout, first.proc.stderr):
-        if stream:
-            stream.close()
+    first.kill()
     second = Console("--user", "ann", store=store)
     assert second.opening[-1]["type"] == "question" and second.opening[-1]["question"] == "when"
     for line in ["night", "seconds", "knot", "none", "none", "none", "monthly"]:
@@ -140,9 +100,21 @@ def test_content_is_found_when_installed_non_editable_and_run_elsewhere(tmp_path
     root = Path(__file__).resolve().parent.parent
     target = tmp_path / "site"
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(root)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(root),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert build.returncode == 0, build.stderr
     assert (target / "crampbot_content" / "dialog.yaml").is_file()
@@ -150,8 +122,17 @@ def test_content_is_found_when_installed_non_editable_and_run_elsewhere(tmp_path
     elsewhere.mkdir()
     env = dict(os.environ, PYTHONPATH=str(target))
     run = subprocess.run(
-        [sys.executable, "-c", "import dialogs, sys; from bot.cli import main; print(dialogs.__file__); sys.exit(main(['--store', 'memory://', 'chat', '--jsonl']))"],
-        input="none\n", capture_output=True, text=True, cwd=elsewhere, env=env, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            "import dialogs, sys; from bot.cli import main; print(dialogs.__file__); sys.exit(main(['--store', 'memory://', 'chat', '--jsonl']))",
+        ],
+        input="none\n",
+        capture_output=True,
+        text=True,
+        cwd=elsewhere,
+        env=env,
+        timeout=60,
     )
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()

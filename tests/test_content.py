@@ -77,20 +77,30 @@ def problems_of(directory: Path) -> list[str]:
 
 
 def test_unreachable_state_is_reported_when_its_transitions_are_removed(broken: Path) -> None:
-    edit(broken / "dialog.yaml", lambda d: d.update(
-        transitions=[t for t in d["transitions"] if t["dest"] != "feel"]))
+    edit(
+        broken / "dialog.yaml",
+        lambda d: d.update(transitions=[t for t in d["transitions"] if t["dest"] != "feel"]),
+    )
     assert "dialog.yaml: transitions: state 'feel' cannot be reached" in problems_of(broken)
 
 
 def test_dead_end_is_reported_when_a_question_has_no_way_on(broken: Path) -> None:
-    edit(broken / "dialog.yaml", lambda d: d.update(
-        transitions=[t for t in d["transitions"] if t["source"] != "health"]))
+    edit(
+        broken / "dialog.yaml",
+        lambda d: d.update(transitions=[t for t in d["transitions"] if t["source"] != "health"]),
+    )
     found = problems_of(broken)
-    assert "dialog.yaml: transitions: 'health' needs an `answer` transition without conditions" in found
+    assert (
+        "dialog.yaml: transitions: 'health' needs an `answer` transition without conditions"
+        in found
+    )
 
 
 def test_unknown_condition_is_reported_when_not_in_allow_list(broken: Path) -> None:
-    edit(broken / "dialog.yaml", lambda d: d["transitions"][0].update(conditions=["__import__('os')"]))
+    edit(
+        broken / "dialog.yaml",
+        lambda d: d["transitions"][0].update(conditions=["__import__('os')"]),
+    )
     assert any("condition" in p and "is not one of worth_asking" in p for p in problems_of(broken))
 
 
@@ -106,17 +116,29 @@ def test_missing_locale_key_is_reported_when_second_locale_is_incomplete(broken:
 
 def test_advice_without_known_source_is_reported_when_source_is_made_up(broken: Path) -> None:
     edit(broken / "advice.yaml", lambda d: d["advice"].update(stretch=["WIKIPEDIA"]))
-    assert "advice.yaml: advice.stretch: source 'WIKIPEDIA' is not in `sources`" in problems_of(broken)
+    assert "advice.yaml: advice.stretch: source 'WIKIPEDIA' is not in `sources`" in problems_of(
+        broken
+    )
 
 
 def test_forbidden_advice_is_reported_when_a_text_recommends_quinine(broken: Path) -> None:
-    edit(broken / "locales" / "en.yaml", lambda d: d["advice"].update(stretch="Try tonic water at night."))
-    assert "locales/en.yaml: advice.stretch: contains forbidden advice (quinine)" in problems_of(broken)
+    edit(
+        broken / "locales" / "en.yaml",
+        lambda d: d["advice"].update(stretch="Try tonic water at night."),
+    )
+    assert "locales/en.yaml: advice.stretch: contains forbidden advice (quinine)" in problems_of(
+        broken
+    )
 
 
 def test_rule_naming_unknown_option_is_reported_when_misspelt(broken: Path) -> None:
-    edit(broken / "rules.yaml", lambda d: d["rules"][0]["match"][0].update(red_flags=["chest_pian"]))
-    assert "rules.yaml: rules.R1.match[0].red_flags: 'chest_pian' is not an option of red_flags" in problems_of(broken)
+    edit(
+        broken / "rules.yaml", lambda d: d["rules"][0]["match"][0].update(red_flags=["chest_pian"])
+    )
+    assert (
+        "rules.yaml: rules.R1.match[0].red_flags: 'chest_pian' is not an option of red_flags"
+        in problems_of(broken)
+    )
 
 
 def test_yaml_without_code_is_required_when_tags_are_used(broken: Path) -> None:
@@ -126,13 +148,21 @@ def test_yaml_without_code_is_required_when_tags_are_used(broken: Path) -> None:
 
 def test_check_command_exits_1_with_precise_messages_when_content_is_broken(broken: Path) -> None:
     edit(broken / "advice.yaml", lambda d: d["advice"].update(stretch=["WIKIPEDIA"]))
-    run = subprocess.run([sys.executable, "-m", "bot.cli", "--content", str(broken), "check"],
-                         capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--content", str(broken), "check"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 1
-    assert "error: advice.yaml: advice.stretch: source 'WIKIPEDIA' is not in `sources`" in run.stderr
+    assert (
+        "error: advice.yaml: advice.stretch: source 'WIKIPEDIA' is not in `sources`" in run.stderr
+    )
 
 
 def test_check_command_exits_0_when_content_is_valid() -> None:
-    run = subprocess.run([sys.executable, "-m", "bot.cli", "check"], capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "check"], capture_output=True, text=True, timeout=60
+    )
     assert run.returncode == 0, run.stderr
     assert "is valid" in run.stdout

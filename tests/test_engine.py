@@ -24,11 +24,20 @@ class Chat:
         self.replies = await self.engine.handle(self.key, Incoming.from_text(line, event_id))
         return self.replies
 
-    async def press(self, *options: str, step: int | None = None, question: str | None = None,
-                    event_id: str | None = None) -> list[Reply]:
+    async def press(
+        self,
+        *options: str,
+        step: int | None = None,
+        question: str | None = None,
+        event_id: str | None = None,
+    ) -> list[Reply]:
         current = self.question
-        event = Incoming(choice=options, question=question or current.id,
-                         step=current.step if step is None else step, event_id=event_id)
+        event = Incoming(
+            choice=options,
+            question=question or current.id,
+            step=current.step if step is None else step,
+            event_id=event_id,
+        )
         self.replies = await self.engine.handle(self.key, event)
         return self.replies
 
@@ -68,7 +77,11 @@ async def test_back_reasks_previous_question_and_replaces_answer_when_changed(ch
     await chat.say("night")
     assert chat.question.id == "duration"
     record = await chat.engine.store.load(chat.key)
-    assert record is not None and record.answers == {"red_flags": ("none",), "where": "calf", "when": "night"}
+    assert record is not None and record.answers == {
+        "red_flags": ("none",),
+        "where": "calf",
+        "when": "night",
+    }
 
 
 async def test_back_from_outcome_reopens_last_question_when_finished(chat: Chat) -> None:
@@ -79,7 +92,9 @@ async def test_back_from_outcome_reopens_last_question_when_finished(chat: Chat)
     assert chat.question.id == "red_flags"
 
 
-async def test_back_on_first_question_says_nothing_to_go_back_when_nothing_answered(chat: Chat) -> None:
+async def test_back_on_first_question_says_nothing_to_go_back_when_nothing_answered(
+    chat: Chat,
+) -> None:
     await chat.say("/start")
     await chat.say("/back")
     assert chat.messages[0] == chat.engine.texts().messages["nothing_to_go_back"]
@@ -200,7 +215,9 @@ async def test_operator_restart_tells_person_when_they_write_next(chat: Chat) ->
     assert chat.question.id == "red_flags"
 
 
-async def test_conversation_continues_when_content_changes_but_state_exists(chat: Chat, content) -> None:
+async def test_conversation_continues_when_content_changes_but_state_exists(
+    chat: Chat, content
+) -> None:
     from dataclasses import replace
 
     await chat.say("/start")
@@ -210,7 +227,9 @@ async def test_conversation_continues_when_content_changes_but_state_exists(chat
     assert chat.question.id == "when"
 
 
-async def test_conversation_restarts_with_notice_when_its_state_is_gone(chat: Chat, content) -> None:
+async def test_conversation_restarts_with_notice_when_its_state_is_gone(
+    chat: Chat, content
+) -> None:
     from dataclasses import replace
 
     await chat.say("/start")
@@ -237,10 +256,14 @@ async def test_corrupt_record_restarts_with_notice_and_logs_when_unreadable(
         await chat.say("calf")
     assert chat.messages[0] == chat.engine.texts().messages["record_unreadable"]
     assert chat.question.id == "red_flags"
-    assert any("unreadable" in r.getMessage() and chat.key in r.getMessage() for r in caplog.records)
+    assert any(
+        "unreadable" in r.getMessage() and chat.key in r.getMessage() for r in caplog.records
+    )
 
 
-async def test_message_text_is_never_logged_at_info_when_chatting(chat: Chat, caplog: pytest.LogCaptureFixture) -> None:
+async def test_message_text_is_never_logged_at_info_when_chatting(
+    chat: Chat, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.DEBUG):
         await chat.say("/start")
         await chat.say("secretword none")

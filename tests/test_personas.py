@@ -28,12 +28,16 @@ async def interview(engine: Engine, key: str, answers: dict) -> tuple[Outcome, l
         asked.append(question.id)
         answer = answers[question.id]
         choice = tuple(answer) if isinstance(answer, list) else (answer,)
-        replies = await engine.handle(key, Incoming(choice=choice, question=question.id, step=question.step))
+        replies = await engine.handle(
+            key, Incoming(choice=choice, question=question.id, step=question.step)
+        )
     return replies[-1], asked
 
 
 @pytest.mark.parametrize("persona", PERSONAS, ids=[p["name"] for p in PERSONAS])
-async def test_persona_gets_expected_outcome_when_answering_through_engine(engine: Engine, persona: dict) -> None:
+async def test_persona_gets_expected_outcome_when_answering_through_engine(
+    engine: Engine, persona: dict
+) -> None:
     outcome, asked = await interview(engine, "console:persona", persona["answers"])
     assert (outcome.category, outcome.urgency, outcome.also) == expected(persona)
     assert asked[0] == "red_flags"
@@ -52,7 +56,9 @@ async def test_question_count_median_is_at_most_8_when_running_all_personas(engi
     assert statistics.median(counts) <= 8
 
 
-async def test_frequency_is_asked_only_when_exercise_or_nocturnal_when_interviewing(engine: Engine) -> None:
+async def test_frequency_is_asked_only_when_exercise_or_nocturnal_when_interviewing(
+    engine: Engine,
+) -> None:
     for n, persona in enumerate(PERSONAS):
         outcome, asked = await interview(engine, f"console:f{n}", persona["answers"])
         involved = {outcome.category, *outcome.also} & {"exercise", "nocturnal"}
@@ -70,7 +76,9 @@ async def test_frequent_cramps_add_gp_advice_when_weekly(engine: Engine, content
 
 
 @pytest.mark.parametrize("persona", PERSONAS, ids=[p["name"] for p in PERSONAS])
-async def test_outcome_says_may_and_cites_sources_when_finished(engine: Engine, persona: dict, content) -> None:
+async def test_outcome_says_may_and_cites_sources_when_finished(
+    engine: Engine, persona: dict, content
+) -> None:
     outcome, _ = await interview(engine, "console:words", persona["answers"])
     titles = [s.title for s in outcome.sections]
     texts = engine.texts()

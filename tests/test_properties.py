@@ -15,25 +15,46 @@ from dialogs.types import Incoming, Message, Outcome, Question
 from dialogs.understanding import Refusal, check_choice
 from tests.conftest import ROOT
 
-INTERVIEW = Interview(__import__("dialogs.content", fromlist=["load_content"]).load_content(ROOT / "content"))
+INTERVIEW = Interview(
+    __import__("dialogs.content", fromlist=["load_content"]).load_content(ROOT / "content")
+)
 CONTENT = INTERVIEW.content
 OPTION_IDS = sorted({o for q in CONTENT.questions.values() for o in q.options})
 LABELS = sorted({label for q in CONTENT.locales["en"].labels.values() for label in q.values()})
-COMMANDS = ["/start", "/back", "/restart", "/stop", "/help", "/about", "/forget", "/op status",
-            "/", "//", "/start@crampbot payload", "/nonsense", "/BACK"]
+COMMANDS = [
+    "/start",
+    "/back",
+    "/restart",
+    "/stop",
+    "/help",
+    "/about",
+    "/forget",
+    "/op status",
+    "/",
+    "//",
+    "/start@crampbot payload",
+    "/nonsense",
+    "/BACK",
+]
 
 typed = st.one_of(
     st.text(max_size=40),
-    st.sampled_from(["", " ", "\n", "🦵", "💥🔥", "\x00", "ﬁ", "Ｃａｌｆ", "x" * 10_000, "9" * 400]),
+    st.sampled_from(
+        ["", " ", "\n", "🦵", "💥🔥", "\x00", "ﬁ", "Ｃａｌｆ", "x" * 10_000, "9" * 400]
+    ),
     st.sampled_from(COMMANDS),
     st.integers(-50, 50).map(str),
     st.sampled_from(OPTION_IDS + LABELS),
-    st.lists(st.sampled_from(OPTION_IDS + [str(n) for n in range(12)]), min_size=2, max_size=4).map(", ".join),
+    st.lists(st.sampled_from(OPTION_IDS + [str(n) for n in range(12)]), min_size=2, max_size=4).map(
+        ", ".join
+    ),
 ).map(lambda text: Incoming.from_text(text))
 
 pressed = st.builds(
     lambda options, question, step: Incoming(choice=tuple(options), question=question, step=step),
-    st.lists(st.sampled_from([*OPTION_IDS, "continue", "restart", "yes", "no", "bogus"]), max_size=3),
+    st.lists(
+        st.sampled_from([*OPTION_IDS, "continue", "restart", "yes", "no", "bogus"]), max_size=3
+    ),
     st.sampled_from([*CONTENT.questions, "resume", "forget", "nope"]),
     st.one_of(st.none(), st.integers(-1, 40)),
 )
@@ -41,7 +62,9 @@ pressed = st.builds(
 
 def valid_reply(reply: object) -> bool:
     if isinstance(reply, Question):
-        return bool(reply.text and reply.options) and len({o.id for o in reply.options}) == len(reply.options)
+        return bool(reply.text and reply.options) and len({o.id for o in reply.options}) == len(
+            reply.options
+        )
     if isinstance(reply, Outcome):
         return bool(reply.text and reply.sections and reply.sources)
     return isinstance(reply, Message) and bool(reply.text)
@@ -75,7 +98,9 @@ async def run(events: list[Incoming]) -> None:
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(typed, pressed), min_size=1, max_size=25))
-def test_engine_never_raises_and_moves_only_on_valid_answers_when_fuzzed(events: list[Incoming]) -> None:
+def test_engine_never_raises_and_moves_only_on_valid_answers_when_fuzzed(
+    events: list[Incoming],
+) -> None:
     asyncio.run(run([Incoming(command="start"), *events]))
 
 

@@ -19,4 +19,6 @@ async def open_store(url: str) -> ConversationStore:
         from bot.stores.redis_store import RedisStore
 
         return await RedisStore.open(url)
-    raise StoreUnavailable(f"CRAMPBOT_STORE: unsupported URL {url!r}; use sqlite:///PATH, redis://HOST:PORT/DB or memory://")
+    raise StoreUnavailable(
+        f"CRAMPBOT_STORE: unsupported URL {url!r}; use sqlite:///PATH, redis://HOST:PORT/DB or memory://"
+    )
