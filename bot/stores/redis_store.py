@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
 
 import redis.asyncio as redis
 
@@ -169,5 +170,6 @@ class RedisStore:
 
 def _unavailable(url: str, exc: BaseException) -> StoreUnavailable:
     reason = " ".join(str(exc).split()) or type(exc).__name__
-    where = url.split("@")[-1]  # never echo a password from the URL
+    parts = urlsplit(url)
+    where = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()  # no password
     return StoreUnavailable(f"CRAMPBOT_STORE: cannot use Redis at {where!r}: {reason}")

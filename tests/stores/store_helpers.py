@@ -34,7 +34,7 @@ def choice(answer: str | list[str]) -> tuple[str, ...]:
     return tuple(answer) if isinstance(answer, list) else (answer,)
 
 
-async def interview(engine: Engine, key: str, answers: dict[str, Any]) -> Outcome:
+async def run_interview(engine: Engine, key: str, answers: dict[str, Any]) -> Outcome:
     """Answer every question asked, by option id with the question's step; return the outcome."""
     replies = await engine.handle(key, Incoming(command="start"))
     while not isinstance(replies[-1], Outcome):

@@ -12,7 +12,7 @@ from dialogs.engine import Engine
 from dialogs.store import ConversationStore
 from dialogs.types import Incoming, Message, Question
 from tests.conftest import personas
-from tests.stores.store_helpers import STORES, Corrupt, interview, kinds
+from tests.stores.store_helpers import STORES, Corrupt, kinds, run_interview
 
 pytestmark = pytest.mark.parametrize("store", STORES, indirect=True)
 
@@ -37,7 +37,7 @@ async def test_persona_gets_expected_outcome_when_state_lives_in_store(
     store: ConversationStore, make_engine: EngineFactory, persona: dict
 ) -> None:
     """The record survives a save/load round trip at every step of a whole interview."""
-    outcome = await interview(make_engine(store), "console:persona", persona["answers"])
+    outcome = await run_interview(make_engine(store), "console:persona", persona["answers"])
     expect = persona["expect"]
     assert (outcome.category, outcome.urgency, outcome.also) == (
         expect["category"],
