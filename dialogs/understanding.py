@@ -49,6 +49,9 @@ class Vocabulary:
         """The options ``text`` names, or why it names none usable."""
         if len(text) > MAX_INPUT:
             return Refusal("too_long")
+        whole = self.phrases.get(normalize(text))
+        if whole:
+            return (whole,)
         pieces = text.split(",") if "," in text else [text]
         chosen: list[str] = []
         for piece in pieces:

@@ -27,6 +27,7 @@ def vocab(interview: Interview, question: str) -> Vocabulary:
         ("when", "mostly in bed at night", ("night",)),
         ("when", "after running", ("after_exercise",)),
         ("when", "During exercise or sport", ("during_exercise",)),
+        ("when", "While walking, easing when I stop", ("walking_relieved",)),
         ("red_flags", "nope", ("none",)),
         ("red_flags", "None of these", ("none",)),
         ("red_flags", "1, 3", ("chest_pain", "dark_urine")),
