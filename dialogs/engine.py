@@ -19,7 +19,7 @@ from dialogs.machine import Interview
 from dialogs.outcome import compose
 from dialogs.record import Conversation, CorruptRecord
 from dialogs.store import ConversationStore
-from dialogs.types import ConversationKey, Incoming, Message, Option, Outcome, Question, Reply
+from dialogs.types import ConversationKey, Incoming, Message, Option, Question, Reply
 from dialogs.understanding import Refusal, check_choice
 
 log = logging.getLogger(__name__)
@@ -375,5 +375,3 @@ class _Step:
             )
         ]
 
-
-__all__ = ["Engine", "Outcome"]

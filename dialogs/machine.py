@@ -12,7 +12,7 @@ from typing import Any
 
 from transitions import EventData, Machine
 
-from dialogs.content import STOPPED_STATE, Content
+from dialogs.content import Content
 from dialogs.record import Conversation
 from dialogs.understanding import Vocabulary
 
@@ -92,5 +92,3 @@ class Interview:
             return False
         return question in self.content.always or rules.could_change(question, answers, verdict)
 
-
-__all__ = ["STOPPED_STATE", "Interview"]

@@ -101,10 +101,6 @@ class RuleBook:
         )
         return Verdict(rule, also, extras)
 
-    def settled(self, answers: Mapping[str, Answer]) -> bool:
-        """A rule that ends the interview matches: nothing more is asked."""
-        return self.verdict(answers).rule.ends_interview
-
     def could_change(
         self, question: str, answers: Mapping[str, Answer], verdict: Verdict | None = None
     ) -> bool:
