@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 DAY = 24 * 3600.0
 START_COMMANDS = frozenset({"start", "cramps"})
 _FORGET = object()
+# What a change makes of a record: the record to save (or None, or _FORGET) and the replies.
+_Change = tuple[object, list[Reply]]
 
 
 class Engine:
@@ -61,34 +63,19 @@ class Engine:
         """Apply one event for ``key`` and return what to show the person."""
         key = str(key)
         texts = self.texts(locale)
-        async with self.locks.hold(key):
-            for _ in range(self.attempts):
-                record, notice = await self._load(key)
-                if record is not None and event.event_id and event.event_id in record.recent_events:
-                    log.debug("event %s for %s already applied", event.event_id, key)
-                    return self._current(record, texts)
-                expected = record.version if record is not None else 0
-                now = self.clock()
-                result, replies = _Step(self.interview, texts, now, self.idle_after).run(
-                    key, record, event
-                )
-                if notice:
-                    replies.insert(0, Message(texts.messages[notice]))
-                if result is None:
-                    return replies
-                if result is _FORGET:
-                    await self.store.delete(key)
-                    log.info("conversation %s forgotten at the person's request", key)
-                    return replies
-                assert isinstance(result, Conversation)
-                result.version = expected + 1
-                result.updated_at = now
-                result.remember_event(event.event_id)
-                if await self.store.save(result, expected):
-                    return [_stamp(r, result.version) for r in replies]
-                log.debug("version conflict on %s, retrying", key)
-        log.warning("gave up on %s after %d conflicting saves", key, self.attempts)
-        return [Message(texts.messages["busy"], kind="error")]
+
+        def change(record: Conversation | None, notice: str | None, now: float) -> _Change:
+            if record is not None and event.event_id and event.event_id in record.recent_events:
+                log.debug("event %s for %s already applied", event.event_id, key)
+                return None, self._current(record, texts)
+            step = _Step(self.interview, texts, now, self.idle_after)
+            result, replies = step.run(key, record, event)
+            if notice:
+                replies.insert(0, Message(texts.messages[notice]))
+            return result, replies
+
+        outcome = await self._transact(key, change, event.event_id)
+        return outcome[1] if outcome else [Message(texts.messages["busy"], kind="error")]
 
     async def current(self, key: ConversationKey | str, locale: str | None = None) -> list[Reply]:
         """What the person should see now (the current question, prompt or outcome)."""
@@ -104,34 +91,61 @@ class Engine:
 
     async def restart(self, key: ConversationKey | str, notice: str = "operator_restart") -> bool:
         """Restart an interview from outside (an operator); the person is told on their next message."""
-        key = str(key)
-        async with self.locks.hold(key):
-            for _ in range(self.attempts):
-                record, _ = await self._load(key)
-                if record is None:
-                    return False
-                expected = record.version
-                fresh = _Step(self.interview, self.texts(), self.clock(), self.idle_after).fresh(
-                    record.key
-                )
-                fresh.created_at, fresh.notice = record.created_at, notice
-                fresh.version, fresh.recent_events = expected + 1, record.recent_events
-                if await self.store.save(fresh, expected):
-                    return True
-        return False
+
+        def change(record: Conversation | None, _: str | None, now: float) -> _Change:
+            if record is None:
+                return None, []
+            fresh = _Step(self.interview, self.texts(), now, self.idle_after).fresh(record.key)
+            fresh.created_at, fresh.notice = record.created_at, notice
+            fresh.recent_events = record.recent_events
+            return fresh, []
+
+        outcome = await self._transact(str(key), change)
+        return bool(outcome and outcome[0])
 
     async def mark_inactive(self, key: ConversationKey | str) -> None:
         """Note that the person can no longer be reached (they blocked the bot)."""
-        key = str(key)
+
+        def change(record: Conversation | None, _: str | None, now: float) -> _Change:
+            if record is None or record.inactive:
+                return None, []
+            record.inactive = True
+            return record, []
+
+        await self._transact(str(key), change)
+
+    async def _transact(
+        self,
+        key: str,
+        change: Callable[[Conversation | None, str | None, float], _Change],
+        event_id: str | None = None,
+    ) -> tuple[bool, list[Reply]] | None:
+        """Load, change and save with compare-and-set under the key's lock, retrying conflicts.
+
+        Returns whether something was saved and the replies, or ``None`` when
+        every attempt met a conflicting save.
+        """
         async with self.locks.hold(key):
             for _ in range(self.attempts):
-                record, _ = await self._load(key)
-                if record is None or record.inactive:
-                    return
-                expected = record.version
-                record.inactive, record.version = True, expected + 1
-                if await self.store.save(record, expected):
-                    return
+                record, notice = await self._load(key)
+                expected = record.version if record is not None else 0
+                now = self.clock()
+                result, replies = change(record, notice, now)
+                if result is None:
+                    return False, replies
+                if result is _FORGET:
+                    await self.store.delete(key)
+                    log.info("conversation %s forgotten at the person's request", key)
+                    return True, replies
+                assert isinstance(result, Conversation)
+                result.version = expected + 1
+                result.updated_at = now
+                result.remember_event(event_id)
+                if await self.store.save(result, expected):
+                    return True, [_stamp(r, result.version) for r in replies]
+                log.debug("version conflict on %s, retrying", key)
+        log.warning("gave up on %s after %d conflicting saves", key, self.attempts)
+        return None
 
     def _current(self, record: Conversation, texts: Texts) -> list[Reply]:
         step = _Step(self.interview, texts, self.clock(), self.idle_after)
@@ -374,4 +388,3 @@ class _Step:
                 texts.hints[state],
             )
         ]
-

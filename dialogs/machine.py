@@ -91,4 +91,3 @@ class Interview:
         if verdict.rule.ends_interview:
             return False
         return question in self.content.always or rules.could_change(question, answers, verdict)
-
