@@ -46,7 +46,6 @@ class Harness:
         self.app: App | None = None
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._syncs = itertools.count(1)
         self._http = httpx.AsyncClient(trust_env=False)
 
     @property
@@ -99,7 +98,7 @@ class Harness:
 
     async def sync(self) -> None:
         """Wait until every update delivered so far has been processed."""
-        marker = f"sync-{next(self._syncs)}"
+        marker = f"sync-{self.fake.next_update_id()}"  # unique across restarts
         query = {"id": marker, "from": SYNC_USER, "chat_instance": "sync", "data": "sync"}
         await self.deliver({"callback_query": query})
         await self.fake.wait_for(
@@ -239,6 +238,9 @@ def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     """PTB's httpx client honours proxy variables; everything here is on 127.0.0.1."""
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    # PTB 22 warns (PTBDeprecationWarning) whenever it builds a RetryAfter unless
+    # time periods are opted into timedelta; we never read them as ints.
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
 
 
 @pytest.fixture
@@ -282,6 +284,22 @@ async def telegram(
     try:
         yield harness
     finally:
+        await harness.close()
+
+
+@pytest.fixture
+async def start_bot(fake: FakeBotApi, interview: Interview) -> AsyncIterator[Any]:
+    """Start a bot with given settings (and operators); every one started is stopped after."""
+    started: list[Harness] = []
+
+    async def start(settings: Settings, operators: Any = None) -> Harness:
+        harness = Harness(fake, settings, interview)
+        started.append(harness)
+        await harness.start(operators)
+        return harness
+
+    yield start
+    for harness in started:
         await harness.close()
 
 

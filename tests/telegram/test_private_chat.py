@@ -179,19 +179,13 @@ class FakeOperators:
         return [f"op said: {args}", "second line"]
 
 
-async def test_op_goes_to_operators_when_they_are_given(fake, settings, interview) -> None:
-    from tests.telegram.conftest import Harness
-
+async def test_op_goes_to_operators_when_they_are_given(start_bot, settings) -> None:
     operators = FakeOperators()
-    harness = Harness(fake, settings, interview)
-    await harness.start(operators)
-    try:
-        chat = harness.private()
-        await chat.say("/op show telegram:5")
-        group = harness.group()
-        await group.say("/op status")
-    finally:
-        await harness.close()
+    harness = await start_bot(settings, operators)
+    chat = harness.private()
+    await chat.say("/op show telegram:5")
+    group = harness.group()
+    await group.say("/op status")
     assert [c[:4] for c in operators.calls] == [
         ("telegram", "1001", "show telegram:5", True),
         ("telegram", "1001", "status", False),
