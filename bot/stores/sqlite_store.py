@@ -5,12 +5,14 @@ the database file and a ``TRUNCATE`` checkpoint after every delete empties the
 ``-wal`` file that still held older copies. (A checkpoint cannot finish while
 another process holds a read transaction; the next delete's checkpoint will.)
 
-Calls run directly on the event loop, not via ``asyncio.to_thread``: each is
-one short autocommit statement on a primary key, measured at ~15-30 us here
-(``synchronous=NORMAL`` skips the fsync per commit), while a thread hop costs
-~60-100 us and makes a step 2-3x slower (``bench/bench_stores.py``). The loop can
-only stall while another process holds the write lock, which is as long as one
-such statement; ``busy_timeout`` bounds the wait.
+Calls run directly on the event loop, not via ``asyncio.to_thread``: each is one
+short autocommit statement on the primary key, ~20-30 us here (``synchronous=NORMAL``
+skips the fsync per commit; a load and a save together ~40-60 us), while one thread
+hop alone costs ~45-150 us, so threads would make a ~165 us Engine step 1.5-3x slower
+(``python -m bench.bench_stores``). The loop stalls only while another process holds
+the write lock, i.e. for one such statement; ``busy_timeout`` bounds the wait. WAL
+checkpoints take milliseconds: one every ~1000 written pages, and one per delete or
+purge (~15 ms here, with its fsyncs), which is rare and the price of forgetting for real.
 """
 
 from __future__ import annotations

@@ -1,0 +1,215 @@
+"""Per-step cost of Engine.handle on each store, and SQLite latency at 1k vs 100k conversations.
+
+Run: ``.venv/bin/python -m bench.bench_stores`` (Redis from ``CRAMPBOT_BENCH_REDIS``,
+default db 14, which is flushed). Prints medians and p99s in microseconds and ratios.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
+
+import redis.asyncio as redis
+
+from bot.stores.memory_store import InMemoryStore
+from bot.stores.redis_store import RedisStore
+from bot.stores.sqlite_store import SqliteStore
+from dialogs.content import load_content
+from dialogs.engine import Engine
+from dialogs.machine import Interview
+from dialogs.record import Conversation
+from dialogs.store import ConversationStore
+from dialogs.types import Incoming, Outcome, Question
+
+ROOT = Path(__file__).resolve().parent.parent
+REDIS_URL = os.environ.get("CRAMPBOT_BENCH_REDIS", "redis://127.0.0.1:6379/14")
+INTERVIEWS = 1000  # whole interviews per store for the per-step cost
+SCALE_STEPS = 10_000  # timed steps per database size
+WARM_UP = 50  # untimed rounds first
+ANSWERS = {
+    "red_flags": ("none",),
+    "where": ("calf",),
+    "when": ("rest",),
+    "duration": ("seconds",),
+    "feel": ("knot",),
+    "associated": ("none",),
+    "medicines": ("none",),
+    "health": ("none",),
+    "frequency": ("monthly",),
+}
+
+
+def summary(samples_ns: list[int]) -> tuple[float, float]:
+    """Median and p99 in microseconds."""
+    ordered = sorted(samples_ns)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return statistics.median(ordered) / 1000, p99 / 1000
+
+
+async def timed(call: Awaitable[object], samples: list[int]) -> object:
+    start = time.perf_counter_ns()
+    result = await call
+    samples.append(time.perf_counter_ns() - start)
+    return result
+
+
+async def one_interview(engine: Engine, key: str, samples: list[int]) -> None:
+    """Run one whole interview, timing every Engine.handle call."""
+    replies = await timed(engine.handle(key, Incoming(command="start")), samples)
+    while not isinstance(question := replies[-1], Outcome):  # type: ignore[index]
+        assert isinstance(question, Question), replies
+        event = Incoming(choice=ANSWERS[question.id], question=question.id, step=question.step)
+        replies = await timed(engine.handle(key, event), samples)
+
+
+async def per_store(interview: Interview, tmp: Path) -> None:
+    """Whole interviews through the Engine on memory, SQLite and Redis, taken in turns."""
+    openers: dict[str, Callable[[], Awaitable[ConversationStore]]] = {
+        "memory": _memory,
+        "sqlite": lambda: SqliteStore.open(str(tmp / "steps.db")),
+        "redis": lambda: _redis(REDIS_URL),
+    }
+    engines: dict[str, Engine] = {}
+    for name, opener in openers.items():
+        try:
+            engines[name] = Engine(interview, await opener())
+        except Exception as exc:
+            print(f"  {name} skipped: {exc}")
+    samples: dict[str, list[int]] = {name: [] for name in engines}
+    try:
+        for n in range(WARM_UP + INTERVIEWS):  # turns, so machine noise hits every store alike
+            for name, engine in engines.items():
+                await one_interview(engine, f"bench:{n}", samples[name] if n >= WARM_UP else [])
+    finally:
+        for engine in engines.values():
+            await engine.store.close()
+    print(f"Engine.handle per step ({INTERVIEWS} whole interviews per store), microseconds:")
+    base = summary(samples["memory"])
+    for name, taken in samples.items():
+        p50, p99 = summary(taken)
+        print(
+            f"  {name:7} p50 {p50:7.1f}  p99 {p99:7.1f}"
+            f"   ratio to memory: p50 x{p50 / base[0]:.2f}, p99 x{p99 / base[1]:.2f}"
+        )
+
+
+async def _memory() -> ConversationStore:
+    return InMemoryStore()
+
+
+async def _redis(url: str) -> ConversationStore:
+    client = redis.Redis.from_url(url)
+    try:
+        await client.flushdb()
+    finally:
+        await client.aclose()
+    return await RedisStore.open(url)
+
+
+async def template(interview: Interview) -> Conversation:
+    """A real mid-interview record (red_flags answered, at "where") to copy into many keys."""
+    store = InMemoryStore()
+    engine = Engine(interview, store)
+    question = (await engine.handle("t", Incoming(command="start")))[-1]
+    assert isinstance(question, Question)
+    await engine.handle("t", Incoming(choice=("none",), question="red_flags", step=question.step))
+    record = await store.load("t")
+    assert record is not None and record.state == "where"
+    return record
+
+
+def prefill(path: Path, record: Conversation, count: int) -> None:
+    """Insert ``count`` conversations in one transaction with executemany."""
+    now = time.time()
+    rows = []
+    for n in range(count):
+        copy = replace(record, key=f"telegram:{n}", updated_at=now - n)
+        rows.append((copy.key, copy.version, copy.updated_at, copy.to_json()))
+    db = sqlite3.connect(path)
+    with db:
+        db.executemany(
+            "INSERT INTO conversations (key, version, updated_at, data) VALUES (?, ?, ?, ?)", rows
+        )
+    db.close()
+
+
+class RandomSteps:
+    """Steps on random existing keys: answer "where", or go back to it, in turn."""
+
+    def __init__(self, engine: Engine, count: int, record: Conversation) -> None:
+        self.engine, self.count, self.record = engine, count, record
+        self.shown: dict[str, Question] = {}  # the question each touched key is at now
+        self.rng = random.Random(count)
+
+    async def step(self, samples: list[int]) -> None:
+        key = f"telegram:{self.rng.randrange(self.count)}"
+        question = self.shown.get(key)
+        if question is None or question.id == "where":
+            step = question.step if question else self.record.version
+            event = Incoming(choice=("calf",), question="where", step=step)
+        else:
+            event = Incoming(command="back")
+        replies = await timed(self.engine.handle(key, event), samples)
+        last = replies[-1]  # type: ignore[index]
+        assert isinstance(last, Question), replies
+        self.shown[key] = last
+
+
+async def sqlite_scale(interview: Interview, tmp: Path) -> None:
+    """The same steps on a 1k and a 100k database, taken in turns so noise hits both alike."""
+    record = await template(interview)
+    sizes = (1_000, 100_000)
+    stores = [await SqliteStore.open(str(tmp / f"scale{count}.db")) for count in sizes]
+    walkers = []
+    for store, count in zip(stores, sizes, strict=True):
+        prefill(tmp / f"scale{count}.db", record, count)
+        walkers.append(RandomSteps(Engine(interview, store), count, record))
+    samples: list[list[int]] = [[] for _ in sizes]
+    try:
+        for n in range(WARM_UP + SCALE_STEPS):
+            for walker, taken in zip(walkers, samples, strict=True):
+                await walker.step(taken if n >= WARM_UP else [])
+    finally:
+        for store in stores:
+            await store.close()
+    print(f"SQLite step latency on random existing keys ({SCALE_STEPS} steps each), microseconds:")
+    results = [summary(taken) for taken in samples]
+    for count, (p50, p99) in zip(sizes, results, strict=True):
+        print(f"  {count:>7,} conversations  p50 {p50:7.1f}  p99 {p99:7.1f}")
+    (a50, a99), (b50, b99) = results
+    print(f"  ratio 100k/1k: p50 x{b50 / a50:.2f} (goal <= 1.2), p99 x{b99 / a99:.2f}")
+
+
+async def thread_hop() -> None:
+    """What running each store call through asyncio.to_thread would add."""
+    samples: list[int] = []
+    for _ in range(2000):
+        await timed(asyncio.to_thread(int), samples)
+    p50, p99 = summary(samples[200:])
+    print(f"asyncio.to_thread hop: p50 {p50:.1f} us, p99 {p99:.1f} us (a step makes 2 store calls)")
+
+
+async def run() -> None:
+    interview = Interview(load_content(ROOT / "content"))
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        await per_store(interview, Path(tmp))
+        await sqlite_scale(interview, Path(tmp))
+        await thread_hop()
+        print(f"total {time.perf_counter() - started:.1f} s")
+
+
+def main() -> None:
+    asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()
