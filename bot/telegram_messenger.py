@@ -355,11 +355,16 @@ def build_application(
     app: App,
     operators: OperatorCommands | None = None,
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] | None = None,
+    rate_limiter: AIORateLimiter | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
-    """Build the Application with our handlers; ``builder`` lets a benchmark pick the transport."""
+    """Build the Application with our handlers.
+
+    ``builder`` lets a benchmark pick the transport; ``rate_limiter`` defaults to
+    Telegram's flood limits, honouring RetryAfter up to three times.
+    """
     settings = app.settings
     builder = (builder or ApplicationBuilder()).token(settings.telegram_token)
-    builder = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+    builder = builder.rate_limiter(rate_limiter or AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
     if settings.telegram_base_url:
         builder = builder.base_url(settings.telegram_base_url)
     application = builder.build()

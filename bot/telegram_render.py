@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from html import escape
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
@@ -64,6 +65,13 @@ def keyboard(
     question: Question, texts: Texts, chosen: frozenset[str] = frozenset()
 ) -> InlineKeyboardMarkup:
     """One button per option; a multi question toggles (chosen ones checked) and has Done."""
+    return _keyboard(question, wording(texts, "button_done"), chosen)
+
+
+@lru_cache(maxsize=4096)
+def _keyboard(question: Question, done_label: str, chosen: frozenset[str]) -> InlineKeyboardMarkup:
+    # Cached: markups are immutable, and everyone at the same step of a question
+    # gets the same one (steps are record versions, so small numbers repeat).
     rows = []
     for option in question.options:
         if question.multi:
@@ -73,9 +81,7 @@ def keyboard(
             label, data = option.label, buttons.pick(question, option.id)
         rows.append([InlineKeyboardButton(label, callback_data=data)])
     if question.multi:
-        done = InlineKeyboardButton(
-            wording(texts, "button_done"), callback_data=buttons.done(question, chosen)
-        )
+        done = InlineKeyboardButton(done_label, callback_data=buttons.done(question, chosen))
         rows.append([done])
     return InlineKeyboardMarkup(rows)
 
