@@ -62,7 +62,10 @@ return count
 
 
 class RedisStore:
-    """Conversation records in Redis with compare-and-set on ``version``."""
+    """Conversation records in Redis with compare-and-set on ``version``.
+
+    Build it with :meth:`open`; a client passed in directly must use ``decode_responses=True``.
+    """
 
     def __init__(self, client: redis.Redis, retention_seconds: float = DEFAULT_RETENTION) -> None:
         self._redis = client
@@ -75,7 +78,7 @@ class RedisStore:
     async def open(cls, url: str, retention_seconds: float = DEFAULT_RETENTION) -> RedisStore:
         """Connect to ``url`` and check Redis answers; records expire after the retention."""
         try:
-            client = redis.Redis.from_url(url, socket_connect_timeout=5)
+            client = redis.Redis.from_url(url, socket_connect_timeout=5, decode_responses=True)
         except ValueError as exc:
             raise _unavailable(url, exc) from exc
         try:
@@ -102,11 +105,11 @@ class RedisStore:
 
     async def scan(self) -> AsyncIterator[Conversation]:
         """Yield every readable record, fetched a batch per ``ZSCAN`` step."""
-        cursor, seen = None, set()
+        cursor, seen = -1, set[str]()
         while cursor != 0:
-            cursor, members = await self._redis.zscan(UPDATED, cursor or 0, count=BATCH)
-            keys = [k.decode() for k, _ in members if k not in seen]
-            seen.update(k for k, _ in members)  # ZSCAN may repeat a member while Redis rehashes
+            cursor, members = await self._redis.zscan(UPDATED, max(cursor, 0), count=BATCH)
+            keys = [str(k) for k, _ in members if k not in seen]
+            seen.update(keys)  # ZSCAN may repeat a member while Redis rehashes
             async with self._redis.pipeline(transaction=False) as pipe:
                 for key in keys:
                     pipe.hget(CONV + key, "data")
@@ -132,7 +135,7 @@ class RedisStore:
             )
             if not old:
                 return count
-            keys = [k.decode() for k in old]
+            keys = [str(k) for k in old]
             count += int(
                 await self._purge(
                     keys=[UPDATED, *(CONV + k for k in keys)], args=[repr(idle_before), *keys]

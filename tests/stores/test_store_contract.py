@@ -125,3 +125,15 @@ async def test_audit_returns_newest_first_when_limited(store: ConversationStore)
     assert newest[0] == AuditEntry(4.0, "op", "telegram:7", "action4", "k", "ok")
     assert len(await store.audit()) == 5
     assert await store.audit(0) == []
+
+
+async def test_scan_and_purge_reach_every_record_when_there_are_many(
+    store: ConversationStore,
+) -> None:
+    """Stores page through big tables in batches; no record may fall between two batches."""
+    keys = {f"telegram:{n}" for n in range(1234)}
+    for n, key in enumerate(sorted(keys)):
+        await store.save(sample(key, updated_at=float(n)), 0)
+    assert {r.key async for r in store.scan()} == keys
+    assert await store.purge(1200.0) == 1200
+    assert len([r async for r in store.scan()]) == 34
