@@ -104,12 +104,14 @@ class ChoiceSelect(
     engine rejects "none" combined with others with a clear error and asks again.
     """
 
-    def __init__(self, question: str, step: int, options: list[discord.SelectOption]) -> None:
+    def __init__(
+        self, question: str, step: int, options: list[discord.SelectOption], max_values: int
+    ) -> None:
         select: discord.ui.Select[Any] = discord.ui.Select(
             custom_id=f"cbsel:{step}:{question}",
             options=options,
             min_values=1,
-            max_values=max(1, len(options)),
+            max_values=max_values,
         )
         super().__init__(select)
         self.question, self.step = question, step
@@ -122,7 +124,8 @@ class ChoiceSelect(
         match: re.Match[str],
         /,
     ) -> ChoiceSelect:
-        return cls(match["question"], int(match["step"]), list(getattr(item, "options", [])))
+        options = list(getattr(item, "options", []))
+        return cls(match["question"], int(match["step"]), options, getattr(item, "max_values", 1))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         chosen = tuple(self.item.values)
@@ -381,12 +384,16 @@ class CrampClient(discord.Client):
             await sink.send(content=text)
 
     def question_view(self, question: Question) -> discord.ui.View:
-        """Buttons (5 a row, 25 at most) for single choices; one select menu for multi questions."""
+        """Buttons (5 a row) for single choices; one select menu for multi questions.
+
+        A single question with more than 25 options (more than fit as buttons) gets a
+        select menu that takes one value.
+        """
         view = discord.ui.View(timeout=None)
         if question.multi or len(question.options) > 25:
-            view.add_item(
-                ChoiceSelect(question.id, question.step, render.select_options(question)[:25])
-            )
+            options = render.select_options(question)[:25]
+            most = len(options) if question.multi else 1
+            view.add_item(ChoiceSelect(question.id, question.step, options, most))
             return view
         for option in question.options:
             view.add_item(PickButton(question, question.step, option.id, option.label))

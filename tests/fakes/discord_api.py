@@ -115,6 +115,7 @@ class FakeDiscord:
         self.resumes = 0
         self.dm_channels: dict[int, int] = {}
         self.touched: list[int] = []
+        self.asked: dict[int, Sent] = {}
         self._ids = itertools.count(700000000000000001)
         self._faults: list[tuple[str, re.Pattern[str], int, dict[str, Any]]] = []
         self._interactions: dict[str, dict[str, Any]] = {}
@@ -458,8 +459,10 @@ class FakeDiscord:
         return synced
 
     def _store(self, payload: dict[str, Any], user: int | None) -> dict[str, Any]:
-        self.messages[int(payload["id"])] = Sent(payload, user)
-        self.touched.append(int(payload["id"]))
+        sent = self.messages[int(payload["id"])] = Sent(payload, user)
+        self.touched.append(sent.id)
+        if user is not None and sent.question:
+            self.asked[user] = sent
         return payload
 
     def _edit(self, message_id: int, body: dict[str, Any]) -> Any:
@@ -469,6 +472,8 @@ class FakeDiscord:
         sent.history.append(dict(sent.payload))
         sent.payload.update(body, edited_timestamp=TIMESTAMP)
         self.touched.append(message_id)
+        if sent.user is not None and sent.question:
+            self.asked[sent.user] = sent
         return sent.payload
 
     def _callback(self, interaction_id: str, token: str, body: dict[str, Any]) -> Any:
