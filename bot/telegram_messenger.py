@@ -155,14 +155,14 @@ class TelegramMessenger:
         locale = query.from_user.language_code
         key = ConversationKey(PLATFORM, str(query.from_user.id))
         where = _Where(message.chat_id, key=key)
-        if press.kind == "pick":
-            choice: tuple[str, ...] | None = (press.payload,)
-        else:
+        choice: tuple[str, ...] = (press.payload,)
+        if press.kind != "pick":
             question = self._multi_question(press, locale)
-            choice = press.chosen(question) if question is not None else None
-            if question is None or choice is None:
+            chosen = press.chosen(question) if question is not None else None
+            if question is None or chosen is None:
                 log.info("update %s: ignored button data", update_id)
                 return None
+            choice = chosen
             if press.kind == "toggle":
                 markup = keyboard(question, self.engine.texts(locale), frozenset(choice))
                 await self._call(
@@ -280,7 +280,8 @@ class TelegramMessenger:
         message = query.message if query is not None else None
         if isinstance(message, Message):
             mine = held is not None and held[0] == message.message_id
-            message_id, text = message.message_id, held[1] if mine else message.text_html
+            message_id = message.message_id
+            text = held[1] if held is not None and mine else message.text_html
         elif held is not None:
             message_id, text = held
         else:
