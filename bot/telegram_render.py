@@ -1,13 +1,11 @@
 """Telegram rendering of the engine's replies: HTML text, inline keyboards, command lists.
 
 Pure functions, no I/O: every word comes from the engine's replies or the
-content's texts; only button decoration (a check mark) and the fallbacks for
-wording the content does not have yet live here.
+content's texts; only button decoration (a check mark) lives here.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from html import escape
@@ -33,23 +31,9 @@ PRIVATE_COMMANDS = (
     "crampinfo",
 )
 GROUP_COMMANDS = ("cramps", "crampinfo", "help", "about")
+
+
 # Wording the content does not hold (yet); a locale may override each under ``messages``.
-FALLBACKS = {
-    "command_cramps": "Start the cramp interview in a private chat",
-    "command_crampinfo": "Short fact sheet: night, exercise, warning or stretch",
-    "command_help": "What this bot does and its commands",
-    "command_about": "What this bot is and is not",
-    "button_done": "Done",
-    "button_private": "Start in a private chat",
-}
-_HELP_LINE = re.compile(r"^/([a-z_]{1,32}) +[-\u2013] +(.+)$", re.MULTILINE)
-
-
-def wording(texts: Texts, key: str) -> str:
-    """A message from the content, or the English fallback when the content lacks it."""
-    return texts.messages.get(key) or FALLBACKS[key]
-
-
 def question_html(question: Question) -> str:
     """The question in bold with its hint in italics."""
     text = f"<b>{escape(question.text)}</b>"
@@ -65,7 +49,7 @@ def keyboard(
     question: Question, texts: Texts, chosen: frozenset[str] = frozenset()
 ) -> InlineKeyboardMarkup:
     """One button per option; a multi question toggles (chosen ones checked) and has Done."""
-    return _keyboard(question, wording(texts, "button_done"), chosen)
+    return _keyboard(question, texts.messages["button_done"], chosen)
 
 
 @lru_cache(maxsize=4096)
@@ -88,7 +72,7 @@ def _keyboard(question: Question, done_label: str, chosen: frozenset[str]) -> In
 
 def invite_markup(url: str, texts: Texts) -> InlineKeyboardMarkup:
     """The group reply's single button: a deep link into the private chat."""
-    return InlineKeyboardMarkup([[InlineKeyboardButton(wording(texts, "button_private"), url=url)]])
+    return InlineKeyboardMarkup([[InlineKeyboardButton(texts.messages["button_private"], url=url)]])
 
 
 def _section_html(section: Section, titled: bool = True) -> str:
@@ -149,9 +133,5 @@ def _cut(block: str, limit: int) -> list[str]:
 
 
 def commands(texts: Texts, names: Iterable[str]) -> list[BotCommand]:
-    """Bot commands with descriptions from the help text in the content, else fallbacks."""
-    from_help = dict(_HELP_LINE.findall(texts.messages.get("help", "")))
-    return [
-        BotCommand(name, (from_help.get(name) or wording(texts, f"command_{name}"))[:256])
-        for name in names
-    ]
+    """Bot commands with their descriptions from the content."""
+    return [BotCommand(name, texts.messages[f"command_{name}"][:256]) for name in names]

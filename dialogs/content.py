@@ -26,6 +26,60 @@ OUTCOME_STATE = "outcome"
 STOPPED_STATE = "stopped"
 PROMPTS = {"resume": ("continue", "restart"), "forget": ("yes", "no")}
 SECTIONS = ("may_be", "now", "doctor")
+# Messages the code says by key; every locale must have each.
+MESSAGES = (
+    "welcome",
+    "resumed",
+    "restarted",
+    "stopped",
+    "already_stopped",
+    "not_understood",
+    "too_long",
+    "pick_one",
+    "none_with_others",
+    "ambiguous",
+    "nothing_to_go_back",
+    "back",
+    "unknown_command",
+    "closed",
+    "finished",
+    "content_changed",
+    "record_unreadable",
+    "operator_restart",
+    "forgotten",
+    "forget_cancelled",
+    "nothing_stored",
+    "busy",
+    "help",
+    "about",
+    "button_done",
+    "button_private",
+    "button_dm",
+    "private_only",
+    "dm_closed",
+    "dm_sent",
+    "factsheet_topics",
+    "command_start",
+    "command_cramps",
+    "command_crampinfo",
+    "command_back",
+    "command_restart",
+    "command_stop",
+    "command_forget",
+    "command_help",
+    "command_about",
+)
+OUTCOME_TEXTS = (
+    "title",
+    "you_said",
+    "may_be",
+    "why",
+    "now",
+    "doctor",
+    "also",
+    "sources",
+    "disclaimer",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -549,6 +603,10 @@ class _Checker:
         if not isinstance(data.get("outcome"), dict) or not isinstance(data.get("messages"), dict):
             self.bad(f, "outcome/messages", "both sections are required")
             return None
+        for key in MESSAGES:
+            self.text(f, f"messages.{key}", data["messages"].get(key))
+        for key in OUTCOME_TEXTS:
+            self.text(f, f"outcome.{key}", data["outcome"].get(key))
         return Texts(
             locale=name,
             name=str(data.get("name", name)),

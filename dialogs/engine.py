@@ -183,6 +183,11 @@ class _Step:
         self.texts = texts
         self.now = now
         self.idle_after = idle_after
+        self.dirty = False
+
+    def kept(self, record: Conversation) -> Conversation | None:
+        """``record`` if this event changed it already (notice shown, reachable again), else nothing to save."""
+        return record if self.dirty else None
 
     def say(self, key: str, kind: str = "info", **values: str) -> Message:
         text = self.texts.messages[key]
@@ -211,17 +216,19 @@ class _Step:
                 else self.say("restarted")
             )
             record.notice = None
+            self.dirty = True
         if record.inactive:
             record.inactive = False
+            self.dirty = True
         if command in ("help", "about"):
-            return (record if replies else None), [*replies, self.say(command), *self.show(record)]
+            return self.kept(record), [*replies, self.say(command), *self.show(record)]
         if command == "forget":
             return self.prompt(record, "forget", replies)
         if command == "restart":
             return self.restart(record, replies)
         if command == "stop":
             if record.state == STOPPED_STATE:
-                return (record if replies else None), [*replies, self.say("already_stopped")]
+                return self.kept(record), [*replies, self.say("already_stopped")]
             self.interview.fire("stop", record)
             record.answers = {}
             return record, [*replies, self.say("stopped")]
@@ -231,11 +238,11 @@ class _Step:
             if record.state == STOPPED_STATE:
                 return self.restart(record, replies)
             greeting = [] if replies else [self.say("resumed")]
-            return (record if replies else None), [*replies, *greeting, *self.show(record)]
+            return self.kept(record), [*replies, *greeting, *self.show(record)]
         if command == "back":
             return self.back(record, replies)
         if command is not None:
-            return (record if replies else None), [
+            return self.kept(record), [
                 *replies,
                 self.say("unknown_command"),
                 *self.show(record),
@@ -270,9 +277,9 @@ class _Step:
 
     def back(self, record: Conversation, replies: list[Reply]) -> tuple[object, list[Reply]]:
         if record.state == STOPPED_STATE:
-            return (record if replies else None), [*replies, self.say("already_stopped")]
+            return self.kept(record), [*replies, self.say("already_stopped")]
         if not record.answers:
-            return (record if replies else None), [
+            return self.kept(record), [
                 *replies,
                 self.say("nothing_to_go_back"),
                 *self.show(record),
@@ -305,7 +312,7 @@ class _Step:
         elif event.command in START_COMMANDS and name == "resume":
             chosen = "continue"
         if chosen is None:
-            return (record if replies else None), [
+            return self.kept(record), [
                 *replies,
                 self.say("not_understood", "error"),
                 *self.show(record),
@@ -324,19 +331,19 @@ class _Step:
     ) -> tuple[object, list[Reply]]:
         state = record.state
         if state == STOPPED_STATE:
-            return (record if replies else None), [*replies, self.say("already_stopped")]
+            return self.kept(record), [*replies, self.say("already_stopped")]
         if state == OUTCOME_STATE:
             if event.choice is not None:
-                return (record if replies else None), [
+                return self.kept(record), [
                     *replies,
                     self.say("closed", "closed"),
                     *self.show(record),
                 ]
-            return (record if replies else None), [*replies, self.say("finished")]
+            return self.kept(record), [*replies, self.say("finished")]
         spec = self.content.questions[state]
         if event.choice is not None:
             if event.question != state or (event.step is not None and event.step != record.version):
-                return (record if replies else None), [
+                return self.kept(record), [
                     *replies,
                     self.say("closed", "closed"),
                     *self.show(record),
@@ -350,7 +357,7 @@ class _Step:
             if "options" in values:
                 labels = self.texts.labels[state]
                 values["options"] = ", ".join(labels[o] for o in values["options"].split(", "))
-            return (record if replies else None), [
+            return self.kept(record), [
                 *replies,
                 self.say(understood.message, "error", **values),
                 *self.show(record),

@@ -276,3 +276,11 @@ async def test_per_key_locks_are_released_when_events_finish(chat: Chat) -> None
     for n in range(20):
         await chat.engine.handle(f"console:{n}", Incoming(command="start"))
     assert len(chat.engine.locks) == 0
+
+
+async def test_person_is_reachable_again_when_they_write_after_blocking(chat: Chat) -> None:
+    await chat.say("/start")
+    await chat.engine.mark_inactive(chat.key)
+    assert (await chat.engine.store.load(chat.key)).inactive  # type: ignore[union-attr]
+    await chat.say("/help")
+    assert not (await chat.engine.store.load(chat.key)).inactive  # type: ignore[union-attr]
