@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 
 from bot.app import App, build_app, load_interview
@@ -56,6 +57,8 @@ async def _serve(settings: Settings, platform: str) -> int:
     operators = Operators(app, reload=lambda: reload_content(app))
     tasks = [asyncio.create_task(sweep_forever(app.store, settings.retention_days * 86400, stop))]
     if platform in ("telegram", "all"):
+        # python-telegram-bot 22 warns on every RetryAfter unless it may use timedelta.
+        os.environ.setdefault("PTB_TIMEDELTA", "true")
         from bot import telegram_messenger
 
         tasks.append(asyncio.create_task(telegram_messenger.serve(app, stop, operators)))
