@@ -343,7 +343,7 @@ class CrampClient(discord.Client):
             replies = await self.app.engine.handle(self.key(message.author), event, locale)
             await self.deliver(replies, sink)
         except Exception as exc:
-            await self.report(exc, None, f"message {message.id}")
+            await self.report(exc, None, message)
         finally:
             self.dispatch(DONE_EVENT, str(message.id))
 
@@ -373,9 +373,10 @@ class CrampClient(discord.Client):
                 groups = render.outcome_messages(
                     reply, sink.texts, self.app.engine.interview.content.sources
                 )
-                *before, lead = render.pack(texts) or [None]
-                for text in before:
+                packed = render.pack(texts)
+                for text in packed[:-1]:
                     await sink.send(content=text)
+                lead: str | None = packed[-1] if packed else None
                 for embeds in groups:
                     await sink.send(content=lead, embeds=embeds)
                     lead = None
@@ -413,19 +414,23 @@ class CrampClient(discord.Client):
 
     # -- errors ----------------------------------------------------------
     async def report(
-        self, error: BaseException, interaction: discord.Interaction[Any] | None, what: str = ""
+        self,
+        error: BaseException,
+        interaction: discord.Interaction[Any] | None,
+        dm: discord.Message | None = None,
     ) -> None:
-        """The one error path: log ids and the error class (never text), tell the person if we can."""
-        what = what or (f"interaction {interaction.id}" if interaction else "event")
+        """The one error path: log ids and the error class (never text); tell the person."""
+        what = f"interaction {interaction.id}" if interaction else f"message {dm.id if dm else '?'}"
         log.warning("%s failed: %s", what, type(error).__name__)
         log.debug("%s failed", what, exc_info=error)
-        if interaction is None:
-            return
-        text = self.app.engine.texts(_locale(interaction)).messages["busy"]
+        locale = _locale(interaction) if interaction else self.app.settings.locale
+        text = self.app.engine.texts(locale).messages["busy"]
         try:
-            if interaction.response.is_done():
+            if dm is not None:
+                await dm.channel.send(text)
+            elif interaction is not None and interaction.response.is_done():
                 await interaction.followup.send(text, ephemeral=True)
-            else:
+            elif interaction is not None:
                 await interaction.response.send_message(text, ephemeral=True)
         except discord.HTTPException as exc:
             log.warning("%s: could not report the failure: %s", what, type(exc).__name__)
@@ -575,7 +580,11 @@ def _add_commands(client: CrampClient) -> None:
 
 
 def point_at(settings: Settings) -> None:
-    """Use another REST base URL and gateway (a proxy, or a fake in tests) when settings name them."""
+    """Use another REST base and gateway (a proxy, or a fake in tests) when the settings name them.
+
+    ``discord_api_url`` includes the version path (``http://proxy:8080/api/v10``);
+    ``discord_gateway_url`` is a ``ws(s)://`` URL.
+    """
     if settings.discord_api_url:
         discord.http.Route.BASE = settings.discord_api_url.rstrip("/")
     if settings.discord_gateway_url:

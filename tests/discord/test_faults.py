@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+
+import pytest
 
 from bot.app import build_app
 from bot.settings import Settings
@@ -158,3 +161,22 @@ async def test_click_from_before_a_restart_continues_when_the_bot_comes_back(
         await chat.stop()
         await chat.app.close()
         chat.app = before
+
+
+async def test_failure_is_logged_by_id_and_class_when_the_store_breaks(
+    chat: Chat, content: Content, caplog: pytest.LogCaptureFixture
+) -> None:
+    bob = chat.person("bob")
+    await chat.app.store.close()  # every load now raises sqlite3.ProgrammingError
+    caplog.set_level(logging.INFO, logger="bot.discord_messenger")
+    payload = bob.dm_payload("my secret calf")
+    shown = await chat.deliver(("MESSAGE_CREATE", payload))
+    assert content.texts("en").messages["busy"] in shown.text()
+    slash = await chat.slash(bob, "cramps")
+    assert content.texts("en").messages["busy"] in slash.text() and slash[0].ephemeral
+    logged = [r.getMessage() for r in caplog.records]
+    assert f"message {payload['id']} failed: ProgrammingError" in logged
+    assert any(
+        m.startswith("interaction ") and m.endswith("failed: ProgrammingError") for m in logged
+    )
+    assert not any("secret" in m for m in logged)

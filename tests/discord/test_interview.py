@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from dialogs.content import Content
-from dialogs.types import Outcome
+from dialogs.types import Incoming, Outcome
 from tests.conftest import personas
 from tests.discord.conftest import Chat, Shown
 from tests.fakes.discord_api import EPHEMERAL, GUILD_ID, Person, Sent
@@ -225,5 +225,46 @@ async def test_op_answers_ephemerally_when_operators_are_given(fake: Any, app: A
             ("discord", str(dave.id), "status", False, f"discord server {GUILD_ID}"),
             ("discord", str(dave.id), "restart discord:1", True, "discord dm"),
         ]
+    finally:
+        await chat.stop()
+
+
+async def test_every_interaction_is_acknowledged_first_when_an_interview_runs(chat: Chat) -> None:
+    persona = next(p for p in PERSONAS if p["expect"]["category"] == "nocturnal")
+    await interview_by_clicks(chat, chat.person("alice"), persona)
+    first_call: dict[str, str] = {}
+    for call in chat.fake.calls:
+        token = next((part for part in call.path.split("/") if part.startswith("token-")), None)
+        if token is not None:
+            first_call.setdefault(token, call.path)
+    assert len(first_call) > 5
+    assert all(path.endswith("/callback") for path in first_call.values())
+
+
+async def test_operator_restart_reaches_the_person_in_dms_when_notified(
+    fake: Any, app: Any
+) -> None:
+    class Operators:
+        notify: Any = None
+
+        def add_notifier(self, platform: str, notify: Any) -> None:
+            assert platform == "discord"
+            self.notify = notify
+
+        async def handle(self, *args: Any, **kwargs: Any) -> list[str]:
+            return []
+
+    operators = Operators()
+    chat = Chat(fake, app)
+    await chat.start(operators)
+    try:
+        erin = chat.person("erin")
+        await chat.slash(erin, "cramps")
+        replies = await app.engine.handle(f"discord:{erin.id}", Incoming(command="restart"))
+        await operators.notify(str(erin.id), replies)
+        [dm] = [m for m in fake.sent_to(erin.id) if not m.ephemeral]
+        assert dm.question == "red_flags" and dm.payload["channel_id"] == str(
+            fake.dm_channels[erin.id]
+        )
     finally:
         await chat.stop()
