@@ -43,7 +43,7 @@ REMEMBERED_DMS = 10_000
 DONE_EVENT = "cramp_done"
 """Dispatched (``client.wait_for("cramp_done")``) with the event id once an event is handled."""
 
-COMMANDS = {
+COMMANDS = {  # defaults for content without command_<name> messages
     "cramps": "Start the cramp interview, or carry on where you were",
     "crampinfo": "Public fact sheet about muscle cramps",
     "restart": "Begin the interview again",
@@ -53,8 +53,6 @@ COMMANDS = {
     "help": "What this bot does and its commands",
     "about": "What this bot is and is not",
 }
-HELP_ALIASES = {"cramps": "start"}
-_HELP_LINE = re.compile(r"^/(\w+) - (.+)$", re.MULTILINE)
 
 
 class OperatorHook(Protocol):
@@ -135,7 +133,7 @@ class ChoiceSelect(
 class DmButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"cbdm"):
     """Offered with /cramps in a server: carry on the interview in DMs."""
 
-    def __init__(self, label: str = render.UI_DEFAULTS["dm_button"]) -> None:
+    def __init__(self, label: str = render.UI_DEFAULTS["button_dm"]) -> None:
         super().__init__(discord.ui.Button(label=label, custom_id="cbdm"))
 
     @classmethod
@@ -146,17 +144,14 @@ class DmButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"cbdm")
         match: re.Match[str],
         /,
     ) -> DmButton:
-        return cls(getattr(item, "label", None) or render.UI_DEFAULTS["dm_button"])
+        return cls(getattr(item, "label", None) or render.UI_DEFAULTS["button_dm"])
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await _client(interaction).move_to_dm(interaction)
 
 
 class ContentTranslator(app_commands.Translator):
-    """Command descriptions in every Discord locale whose language the content has.
-
-    The wording is the ``/command - description`` lines of the content's help text.
-    """
+    """Command descriptions (``command_<name>`` messages) in every locale the content has."""
 
     def __init__(self, app: App) -> None:
         self.app = app
@@ -173,10 +168,8 @@ class ContentTranslator(app_commands.Translator):
         texts = locales.get(locale.value) or locales.get(locale.value.split("-")[0])
         if texts is None:
             return None
-        name = string.extras.get("command", "")
-        lines = dict(_HELP_LINE.findall(texts.messages.get("help", "")))
-        found = lines.get(HELP_ALIASES.get(name, name))
-        return render.cut(found.strip(), 100) if found else None
+        found = texts.messages.get(f"command_{string.extras.get('command', '')}")
+        return render.cut(found, 100) if found else None
 
 
 class CrampClient(discord.Client):
@@ -228,7 +221,7 @@ class CrampClient(discord.Client):
             if name == "cramps" and in_server:
                 texts = self.app.engine.texts(_locale(interaction))
                 view = discord.ui.View(timeout=None).add_item(
-                    DmButton(render.ui(texts, "dm_button"))
+                    DmButton(render.ui(texts, "button_dm"))
                 )
                 await interaction.followup.send(
                     render.ui(texts, "dm_offer"), view=view, ephemeral=True
@@ -547,8 +540,11 @@ def _origin(guild_id: int | None) -> str:
 def _add_commands(client: CrampClient) -> None:
     """Register the slash commands on ``client.tree``; /op only when there is an operator hook."""
 
+    texts = client.app.engine.texts(client.app.settings.locale)
+
     def describe(name: str) -> locale_str:
-        return locale_str(COMMANDS[name], command=name)
+        default = texts.messages.get(f"command_{name}", COMMANDS[name])
+        return locale_str(render.cut(default, 100), command=name)
 
     def engine_command(name: str) -> app_commands.Command[Any, Any, None]:
         async def run(interaction: discord.Interaction[Any]) -> None:

@@ -3,8 +3,8 @@
 Pure functions over :mod:`dialogs.types`, kept apart from the client so the
 limits (2000 characters of content, 80 per button label, the embed limits) are
 tested on their own. All wording comes from the engine and the content; the
-few Discord-only prompts (the DM offer) are looked up in the content's
-messages under ``discord_*`` first and fall back to the English below.
+few Discord-only prompts are looked up in the content's messages and fall
+back to the English below (the content has no ``dm_offer`` yet).
 """
 
 from __future__ import annotations
@@ -30,18 +30,15 @@ COLOURS = {
 }
 UI_DEFAULTS = {
     "dm_offer": "Prefer a private chat? I can carry on in your DMs.",
-    "dm_button": "Continue in DMs",
-    "dm_sent": "I've sent the current question to your DMs.",
-    "dm_closed": (
-        "I can't send you a DM: your privacy settings don't allow messages from me. "
-        "You can carry on here; only you can see these messages."
-    ),
+    "button_dm": "Continue in DMs",
+    "dm_sent": "I've sent you a direct message; let's carry on there.",
+    "dm_closed": "I couldn't send you a direct message. Allow DMs from server members, or carry on here.",
 }
 
 
 def ui(texts: Texts, name: str) -> str:
-    """A Discord-only prompt: the content's ``discord_<name>`` message if it has one."""
-    return texts.messages.get(f"discord_{name}", UI_DEFAULTS[name])
+    """A Discord-only prompt from the content's messages, or its English default."""
+    return texts.messages.get(name, UI_DEFAULTS[name])
 
 
 def cut(text: str, limit: int) -> str:

@@ -102,7 +102,7 @@ async def test_closed_dms_are_explained_ephemerally_when_continue_in_dms_fails(
         {"message": "Cannot send messages to this user", "code": 50007},
     )
     [explained] = await chat.click(alice, offer, "cbdm")
-    assert explained.ephemeral and "can't send you a DM" in explained.content
+    assert explained.ephemeral and "couldn't send you a direct message" in explained.content
 
 
 async def test_bot_keeps_serving_when_the_gateway_connection_drops(chat: Chat) -> None:

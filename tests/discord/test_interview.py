@@ -121,7 +121,9 @@ async def test_commands_are_synced_globally_when_no_guild_is_set(chat: Chat) -> 
 
 async def test_command_descriptions_come_from_content_when_the_locale_exists(chat: Chat) -> None:
     back = next(c for c in chat.fake.commands["global"] if c["name"] == "back")
-    assert back["description_localizations"]["en-GB"] == "go back one question"
+    assert (
+        back["description"] == back["description_localizations"]["en-GB"] == "Go back one question"
+    )
     assert "fr" not in back["description_localizations"]
 
 
@@ -188,7 +190,7 @@ async def test_interview_moves_to_dms_when_continue_in_dms_is_clicked(chat: Chat
         and question.payload["channel_id"] == str(dm)
         and not question.ephemeral
     )
-    assert any(m.ephemeral and "DMs" in m.content for m in moved)
+    assert any(m.ephemeral and "sent you a direct message" in m.content for m in moved)
     after = await chat.say(alice, "none")
     assert after.question is not None and after.question.question == "where"
 
