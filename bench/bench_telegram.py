@@ -38,8 +38,9 @@ from telegram.request import BaseRequest, RequestData
 from bot.app import build_app
 from bot.settings import Settings
 from bot.telegram_messenger import build_application
-from bot.telegram_render import CHECKED
+from bot.telegram_render import CHECKED, outcome_messages
 from dialogs.content import Texts
+from dialogs.types import Incoming, Outcome
 
 ROOT = Path(__file__).resolve().parent.parent
 PERSONAS = yaml.safe_load((ROOT / "tests" / "scenarios.yaml").read_text())
@@ -177,15 +178,34 @@ async def feed_ours(application: Application, request: InstantRequest, texts: Te
     return [p.updates for p in people]
 
 
-def bare_application(request: InstantRequest, steps: int) -> Application:
-    """The baseline: a ConversationHandler of ``steps`` button questions, state in a dict."""
-    markup = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(f"Option {i}", callback_data=f"o{i}")] for i in range(8)]
-    )
+def bare_application(
+    request: InstantRequest, steps: int, texts: Texts, outcome: str
+) -> Application:
+    """The baseline: a ConversationHandler of ``steps`` button questions, state in a dict.
+
+    It asks the interview's questions with their real labels (so both bots send
+    keyboards of the same size) and ends with an outcome of the same length;
+    it understands nothing and decides nothing.
+    """
+    ids = list(texts.question_text)
+    pages = []
+    for n in range(steps):
+        question = ids[n % len(ids)]
+        labels = texts.labels[question]
+        markup = InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(label, callback_data=f"o:{n}:{o}")]
+                for o, label in labels.items()
+            ]
+        )
+        pages.append((f"<b>{texts.question_text[question]}</b>", markup))
 
     async def start(update: Update, context: Any) -> int:
         assert update.effective_chat is not None
-        await context.bot.send_message(update.effective_chat.id, "Question 0", reply_markup=markup)
+        text, markup = pages[0]
+        await context.bot.send_message(
+            update.effective_chat.id, text, reply_markup=markup, parse_mode="HTML"
+        )
         return 0
 
     def step(number: int) -> Any:
@@ -193,12 +213,13 @@ def bare_application(request: InstantRequest, steps: int) -> Application:
             query = update.callback_query
             context.user_data[number] = query.data
             await query.answer()
-            await query.edit_message_text(f"Question {number}\n\n{query.data}")
+            await query.edit_message_text(f"{pages[number][0]}\n{query.data}", parse_mode="HTML")
             if number + 1 == steps:
-                await context.bot.send_message(query.message.chat_id, "Outcome")
+                await context.bot.send_message(query.message.chat_id, outcome, parse_mode="HTML")
                 return ConversationHandler.END
+            text, markup = pages[number + 1]
             await context.bot.send_message(
-                query.message.chat_id, f"Question {number + 1}", reply_markup=markup
+                query.message.chat_id, text, reply_markup=markup, parse_mode="HTML"
             )
             return number + 1
 
@@ -225,7 +246,9 @@ async def feed_bare(application: Application, request: InstantRequest, counts: l
             if done[i] == 0:
                 update = command(uid, next(ids), "/start")
             else:
-                update = press(uid, next(ids), "o1", request.keyboards[uid]["message_id"])
+                keyboard = request.keyboards[uid]
+                data = keyboard["markup"]["inline_keyboard"][0][0]["callback_data"]
+                update = press(uid, next(ids), data, keyboard["message_id"])
             await application.process_update(Update.de_json(update, application.bot))
             done[i] += 1
 
@@ -252,9 +275,9 @@ async def run_ours(tmp: Path, round_: int) -> tuple[float, int, list[int], str]:
     return sum(counts) / elapsed, request.calls, counts, note
 
 
-async def run_bare(counts: list[int]) -> tuple[float, int]:
+async def run_bare(counts: list[int], texts: Texts, outcome: str) -> tuple[float, int]:
     request = InstantRequest()
-    application = bare_application(request, max(counts) - 1)
+    application = bare_application(request, max(counts) - 1, texts, outcome)
     # Each user does exactly their count of updates; the longest path decides the states.
     async with application:
         started = time.perf_counter()
@@ -263,13 +286,29 @@ async def run_bare(counts: list[int]) -> tuple[float, int]:
     return sum(counts) / elapsed, request.calls
 
 
+async def sample_outcome() -> tuple[Texts, str]:
+    """The texts, and a typical outcome as our bot renders it, for the baseline to send."""
+    app = await build_app(Settings(store="memory://"))
+    try:
+        replies = await app.engine.handle("bench:0", Incoming(command="start"))
+        for line in ("none", "calf", "night", "seconds", "knot", "none", "none", "none", "weekly"):
+            replies = await app.engine.handle("bench:0", Incoming(text=line))
+        outcome = replies[-1]
+        assert isinstance(outcome, Outcome)
+        texts = app.engine.texts("en")
+        return texts, outcome_messages(outcome, texts, dict(outcome.citations))[0]
+    finally:
+        await app.close()
+
+
 async def measure() -> None:
     best_ours = best_bare = 0.0
     ratios = []
+    texts, outcome = await sample_outcome()
     with tempfile.TemporaryDirectory() as tmp:
         for round_ in range(ROUNDS):
             ours, calls_ours, counts, note = await run_ours(Path(tmp), round_)
-            bare, calls_bare = await run_bare(counts)
+            bare, calls_bare = await run_bare(counts, texts, outcome)
             best_ours, best_bare = max(best_ours, ours), max(best_bare, bare)
             ratios.append(ours / bare)
     updates = sum(counts)

@@ -36,7 +36,7 @@ def load_interview(settings: Settings) -> Interview:
 async def build_app(settings: Settings, interview: Interview | None = None) -> App:
     """Open the store and build the engine; raises StoreUnavailable or ContentError."""
     interview = interview or load_interview(settings)
-    store = await open_store(settings.store)
+    store = await open_store(settings.store, settings.retention_days * 86400)
     engine = Engine(interview, store, idle_after=settings.idle_hours * 3600)
     log.info("content %s loaded; store %s", interview.version, settings.store.split("://")[0])
     return App(settings, store, engine)

@@ -133,7 +133,7 @@ class ChoiceSelect(
 class DmButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"cbdm"):
     """Offered with /cramps in a server: carry on the interview in DMs."""
 
-    def __init__(self, label: str = render.UI_DEFAULTS["button_dm"]) -> None:
+    def __init__(self, label: str) -> None:
         super().__init__(discord.ui.Button(label=label, custom_id="cbdm"))
 
     @classmethod
@@ -144,7 +144,8 @@ class DmButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"cbdm")
         match: re.Match[str],
         /,
     ) -> DmButton:
-        return cls(getattr(item, "label", None) or render.UI_DEFAULTS["button_dm"])
+        # The label is only needed to rebuild the item; the callback does not read it.
+        return cls(getattr(item, "label", None) or "DM")
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await _client(interaction).move_to_dm(interaction)

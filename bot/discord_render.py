@@ -2,9 +2,7 @@
 
 Pure functions over :mod:`dialogs.types`, kept apart from the client so the
 limits (2000 characters of content, 80 per button label, the embed limits) are
-tested on their own. All wording comes from the engine and the content; the
-few Discord-only prompts are looked up in the content's messages and fall
-back to the English below (the content has no ``dm_offer`` yet).
+tested on their own. All wording comes from the engine and the content.
 """
 
 from __future__ import annotations
@@ -28,17 +26,9 @@ COLOURS = {
     "routine": discord.Colour.blue(),
     "self_care": discord.Colour.green(),
 }
-UI_DEFAULTS = {
-    "dm_offer": "Prefer a private chat? I can carry on in your DMs.",
-    "button_dm": "Continue in DMs",
-    "dm_sent": "I've sent you a direct message; let's carry on there.",
-    "dm_closed": "I couldn't send you a direct message. Allow DMs from server members, or carry on here.",
-}
-
-
 def ui(texts: Texts, name: str) -> str:
-    """A Discord-only prompt from the content's messages, or its English default."""
-    return texts.messages.get(name, UI_DEFAULTS[name])
+    """A Discord-only prompt from the content's messages."""
+    return texts.messages[name]
 
 
 def cut(text: str, limit: int) -> str:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dialogs.store import ConversationStore, StoreUnavailable
 
 
-async def open_store(url: str) -> ConversationStore:
-    """Open the store ``url`` names; raise :class:`StoreUnavailable` when it cannot be used."""
+async def open_store(url: str, retention_seconds: float = 30 * 86400.0) -> ConversationStore:
+    """Open the store ``url`` names; raise :class:`StoreUnavailable` when it cannot be used.
+
+    Redis also expires each record by itself after ``retention_seconds`` idle.
+    """
     if url.startswith("memory://"):
         from bot.stores.memory_store import InMemoryStore
 
@@ -18,7 +21,7 @@ async def open_store(url: str) -> ConversationStore:
     if url.startswith(("redis://", "rediss://")):
         from bot.stores.redis_store import RedisStore
 
-        return await RedisStore.open(url)
+        return await RedisStore.open(url, retention_seconds)
     raise StoreUnavailable(
         f"CRAMPBOT_STORE: unsupported URL {url!r}; use sqlite:///PATH, redis://HOST:PORT/DB or memory://"
     )

@@ -119,6 +119,6 @@ async def test_question_view_uses_one_value_select_when_a_single_question_has_ma
 def test_discord_prompts_come_from_content_when_it_has_them(content: Content) -> None:
     texts = content.texts("en")
     assert render.ui(texts, "button_dm") == texts.messages["button_dm"]
-    assert render.ui(texts, "dm_offer") == render.UI_DEFAULTS["dm_offer"]
+    assert render.ui(texts, "dm_offer") == texts.messages["dm_offer"]
     custom = replace(texts, messages={"dm_offer": "Mes DM ?"})
     assert render.ui(custom, "dm_offer") == "Mes DM ?"
