@@ -26,6 +26,8 @@ COLOURS = {
     "routine": discord.Colour.blue(),
     "self_care": discord.Colour.green(),
 }
+
+
 def ui(texts: Texts, name: str) -> str:
     """A Discord-only prompt from the content's messages."""
     return texts.messages[name]

@@ -55,4 +55,7 @@ def test_block_is_cut_between_lines_when_it_alone_is_too_long() -> None:
 def test_commands_take_descriptions_from_content_when_registered(content) -> None:
     texts = content.texts("en")
     listed = {c.command: c.description for c in commands(texts, ("back", "cramps"))}
-    assert listed == {"back": texts.messages["command_back"], "cramps": texts.messages["command_cramps"]}
+    assert listed == {
+        "back": texts.messages["command_back"],
+        "cramps": texts.messages["command_cramps"],
+    }
