@@ -16,7 +16,7 @@ from dialogs.content import OUTCOME_STATE, STOPPED_STATE
 from dialogs.engine import Engine
 from dialogs.machine import Interview
 from dialogs.record import Conversation
-from dialogs.store import AuditEntry
+from dialogs.store import FORGOTTEN, AuditEntry
 
 
 def iso(timestamp: float) -> str:
@@ -129,8 +129,9 @@ class Operations:
         return count
 
     async def forget(self, actor: Actor, key: str) -> bool:
+        """Delete a person's data; the audit entry does not name them afterwards either."""
         done = await self.engine.forget(key)
-        await self.audit(actor, "forget", key, "done" if done else "missing")
+        await self.audit(actor, "forget", FORGOTTEN if done else key, "done" if done else "missing")
         return done
 
     async def purge(self, actor: Actor) -> int:

@@ -8,6 +8,9 @@ from typing import Protocol
 
 from dialogs.record import Conversation
 
+# What a deleted person's key becomes in the audit log: "everything about them" goes.
+FORGOTTEN = "(forgotten)"
+
 
 class StoreUnavailable(RuntimeError):
     """The store cannot be reached or opened; the message says which and why."""
@@ -33,7 +36,9 @@ class ConversationStore(Protocol):
     caller bumps ``record.version`` itself. ``load`` raises
     :class:`dialogs.record.CorruptRecord` for a record it cannot read;
     ``scan`` skips (and logs) such records. ``purge`` deletes records last
-    updated before ``idle_before`` and returns how many.
+    updated before ``idle_before`` and returns how many. ``delete`` removes the
+    record and replaces the key wherever the audit log names it (as key or
+    actor) with :data:`FORGOTTEN`.
     """
 
     async def load(self, key: str) -> Conversation | None: ...

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 from dialogs.record import Conversation, CorruptRecord
-from dialogs.store import AuditEntry
+from dialogs.store import FORGOTTEN, AuditEntry
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ class InMemoryStore:
         return True
 
     async def delete(self, key: str) -> bool:
+        self._audit = [forget_in(entry, key) for entry in self._audit]
         return self._rows.pop(key, None) is not None
 
     async def scan(self) -> AsyncIterator[Conversation]:
@@ -61,3 +63,14 @@ class InMemoryStore:
 
     async def close(self) -> None:
         """Nothing to release: the data lives as long as the object."""
+
+
+def forget_in(entry: AuditEntry, key: str) -> AuditEntry:
+    """``entry`` with ``key`` replaced by :data:`FORGOTTEN` where it names it."""
+    if key not in (entry.key, entry.actor):
+        return entry
+    return replace(
+        entry,
+        key=FORGOTTEN if entry.key == key else entry.key,
+        actor=FORGOTTEN if entry.actor == key else entry.actor,
+    )

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import redis.asyncio as redis
 
 from dialogs.record import Conversation, CorruptRecord
-from dialogs.store import AuditEntry, StoreUnavailable
+from dialogs.store import FORGOTTEN, AuditEntry, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +40,18 @@ redis.call('ZADD', KEYS[2], ARGV[3], ARGV[6])
 return 1
 """
 
-# KEYS: record, index. ARGV: key.
+# KEYS: record, index, audit. ARGV: key, what the audit log says instead.
 DELETE = """
 redis.call('ZREM', KEYS[2], ARGV[1])
+local entries = redis.call('LRANGE', KEYS[3], 0, -1)
+for i, raw in ipairs(entries) do
+    local ok, entry = pcall(cjson.decode, raw)
+    if ok and type(entry) == 'table' and (entry.key == ARGV[1] or entry.actor == ARGV[1]) then
+        if entry.key == ARGV[1] then entry.key = ARGV[2] end
+        if entry.actor == ARGV[1] then entry.actor = ARGV[2] end
+        redis.call('LSET', KEYS[3], i - 1, cjson.encode(entry))
+    end
+end
 return redis.call('DEL', KEYS[1])
 """
 
@@ -101,7 +110,7 @@ class RedisStore:
         return bool(done)
 
     async def delete(self, key: str) -> bool:
-        return bool(await self._delete(keys=[CONV + key, UPDATED], args=[key]))
+        return bool(await self._delete(keys=[CONV + key, UPDATED, AUDIT], args=[key, FORGOTTEN]))
 
     async def scan(self) -> AsyncIterator[Conversation]:
         """Yield every readable record, fetched a batch per ``ZSCAN`` step."""

@@ -24,12 +24,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from dialogs.record import Conversation, CorruptRecord
-from dialogs.store import AuditEntry, StoreUnavailable
+from dialogs.store import FORGOTTEN, AuditEntry, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
 SCAN_BATCH = 500
+AUDIT_KEEP = 1000
 
 # WITHOUT ROWID keeps each key once, in the primary-key b-tree (whose interior
 # cells are real entries), so a delete removes every copy. The updated_at index
@@ -101,6 +102,11 @@ class SqliteStore:
 
     async def delete(self, key: str) -> bool:
         deleted = self._db.execute("DELETE FROM conversations WHERE key = ?", (key,)).rowcount
+        self._db.execute(
+            "UPDATE audit SET key = CASE key WHEN ?1 THEN ?2 ELSE key END,"
+            " actor = CASE actor WHEN ?1 THEN ?2 ELSE actor END WHERE key = ?1 OR actor = ?1",
+            (key, FORGOTTEN),
+        )
         self._checkpoint()
         return deleted > 0
 
@@ -141,10 +147,12 @@ class SqliteStore:
         return count
 
     async def add_audit(self, entry: AuditEntry) -> None:
-        self._db.execute(
+        """Append an entry, keeping the newest :data:`AUDIT_KEEP` like the other stores."""
+        cursor = self._db.execute(
             "INSERT INTO audit (at, actor, origin, action, key, result) VALUES (?, ?, ?, ?, ?, ?)",
             (entry.at, entry.actor, entry.origin, entry.action, entry.key, entry.result),
         )
+        self._db.execute("DELETE FROM audit WHERE id <= ?", ((cursor.lastrowid or 0) - AUDIT_KEEP,))
 
     async def audit(self, limit: int = 20) -> list[AuditEntry]:
         rows = self._db.execute(

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from dialogs.record import CorruptRecord
-from dialogs.store import AuditEntry, ConversationStore
+from dialogs.store import FORGOTTEN, AuditEntry, ConversationStore
 from tests.stores.store_helpers import STORES, Corrupt, sample
 
 pytestmark = pytest.mark.parametrize("store", STORES, indirect=True)
@@ -137,3 +137,22 @@ async def test_scan_and_purge_reach_every_record_when_there_are_many(
     assert {r.key async for r in store.scan()} == keys
     assert await store.purge(1200.0) == 1200
     assert len([r async for r in store.scan()]) == 34
+
+
+async def test_delete_leaves_audit_entries_without_the_key_when_person_is_forgotten(
+    store: ConversationStore,
+) -> None:
+    await store.save(sample("telegram:555"), 0)
+    await store.add_audit(AuditEntry(1.0, "telegram:42", "dm", "restart", "telegram:555", "done"))
+    await store.add_audit(
+        AuditEntry(2.0, "telegram:555", "group", "refused", "", "not an operator")
+    )
+    await store.add_audit(AuditEntry(3.0, "telegram:42", "dm", "restart", "telegram:556", "done"))
+    await store.delete("telegram:555")
+    entries = await store.audit(10)
+    assert [(e.actor, e.key) for e in entries] == [
+        ("telegram:42", "telegram:556"),
+        (FORGOTTEN, ""),
+        ("telegram:42", FORGOTTEN),
+    ]
+    assert [(e.at, e.action, e.result) for e in entries][1] == (2.0, "refused", "not an operator")

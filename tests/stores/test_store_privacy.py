@@ -10,7 +10,7 @@ import redis.asyncio as redis
 from bot.stores.sqlite_store import SqliteStore
 from dialogs.engine import Engine
 from dialogs.machine import Interview
-from dialogs.store import ConversationStore
+from dialogs.store import AuditEntry, ConversationStore
 from dialogs.types import Incoming, Question
 from tests.stores.store_helpers import run_interview, sample
 
@@ -40,6 +40,12 @@ async def forget(engine: Engine, how: str) -> None:
     assert await engine.store.load(KEY) is None
 
 
+async def audit_about(store: ConversationStore) -> None:
+    """Operator actions that name the person, as key and as actor."""
+    await store.add_audit(AuditEntry(1.0, "telegram:42", "telegram dm", "restart", KEY, "done"))
+    await store.add_audit(AuditEntry(2.0, KEY, "telegram group", "refused", "", "not an operator"))
+
+
 async def fill(store: ConversationStore, start: int, count: int) -> None:
     """Other people's conversations, so the target's record shares pages with theirs."""
     for n in range(start, start + count):
@@ -62,6 +68,7 @@ async def test_sqlite_files_hold_no_trace_when_person_is_forgotten(
         engine = Engine(interview, store)
         await fill(store, 0, 1500)
         await run_interview(engine, KEY, ANSWERS)
+        await audit_about(store)
         await fill(store, 1500, 1500)
         before = file_bytes(db)
         assert all(n in before for n in NEEDLES)  # so the check below can fail
@@ -101,10 +108,11 @@ async def redis_dump(url: str) -> bytes:
 async def test_redis_holds_no_trace_when_person_is_forgotten(
     store: ConversationStore, store_url: str, interview: Interview, how: str
 ) -> None:
-    """The record and its index entry both go; nothing else ever held the key."""
+    """The record and its index entry go, and the audit log no longer names the person."""
     engine = Engine(interview, store)
     await fill(store, 0, 200)
     await run_interview(engine, KEY, ANSWERS)
+    await audit_about(store)
     before = await redis_dump(store_url)
     assert all(n in before for n in NEEDLES)  # so the check below can fail
     await forget(engine, how)
