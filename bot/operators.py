@@ -119,12 +119,14 @@ class Operators:
                     parsed.user, await self.app.engine.handle(key, Incoming(command="start"))
                 )
                 return f"Restarted {key}; they have been told."
-            except Exception as exc:
+            except Exception as exc:  # any platform error: fall back to the next message
                 log.warning(
                     "could not notify %s at once (%s); they are told on their next message",
                     key,
                     type(exc).__name__,
                 )
+                # Showing the restart used up its notice: restart again so it waits for them.
+                await self.app.engine.restart(key)
         return f"Restarted {key}; they are told on their next message."
 
     async def restart_all(self, actor: Actor, confirmed: bool) -> str:

@@ -17,6 +17,9 @@ from bot.settings import Settings
 from dialogs.content import ContentError
 
 log = logging.getLogger(__name__)
+# Library loggers that say too much at INFO: httpx logs every Bot API URL, which
+# holds the bot token, and transitions logs every conversation's state changes.
+QUIET_LOGGERS = ("httpx", "transitions")
 
 
 def reload_content(app: App) -> list[str]:
@@ -24,12 +27,15 @@ def reload_content(app: App) -> list[str]:
     try:
         interview = load_interview(app.settings)
     except ContentError as exc:
+        problems = [str(p) for p in exc.problems]
+        # Content problems name files and keys, never anything a person said: safe to log.
         log.error(
-            "content reload failed; keeping version %s: %d problem(s)",
+            "content reload failed; keeping version %s: %d problem(s):\n  %s",
             app.engine.interview.version,
-            len(exc.problems),
+            len(problems),
+            "\n  ".join(problems),
         )
-        return [str(p) for p in exc.problems]
+        return problems
     app.engine.reload(interview)
     log.info("content reloaded: version %s", interview.version)
     return []
@@ -41,6 +47,8 @@ def run(settings: Settings, platform: str) -> int:
         settings.require_telegram()
     if platform in ("discord", "all"):
         settings.require_discord()
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     return asyncio.run(_serve(settings, platform))
 
 
