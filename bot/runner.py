@@ -63,27 +63,41 @@ async def _serve(settings: Settings, platform: str) -> int:
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGHUP, lambda: reload_content(app))
     operators = Operators(app, reload=lambda: reload_content(app))
-    tasks = [asyncio.create_task(sweep_forever(app.store, settings.retention_days * 86400, stop))]
+    sweep = asyncio.create_task(sweep_forever(app.store, settings.retention_days * 86400, stop))
+    platforms: list[asyncio.Task[None]] = []
     if platform in ("telegram", "all"):
         # python-telegram-bot 22 warns on every RetryAfter unless it may use timedelta.
         os.environ.setdefault("PTB_TIMEDELTA", "true")
         from bot import telegram_messenger
 
-        tasks.append(asyncio.create_task(telegram_messenger.serve(app, stop, operators)))
+        serving = telegram_messenger.serve(app, stop, operators)
+        platforms.append(asyncio.create_task(serving, name="telegram"))
     if platform in ("discord", "all"):
         from bot import discord_messenger
 
-        tasks.append(asyncio.create_task(discord_messenger.serve(app, stop, operators)))
+        serving = discord_messenger.serve(app, stop, operators)
+        platforms.append(asyncio.create_task(serving, name="discord"))
     log.info("crampbot running on %s", platform)
     try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        for task in done:
-            if task.exception() is not None:
-                stop.set()
-                raise task.exception()  # type: ignore[misc]
-        return 0
+        done, _ = await asyncio.wait(platforms, return_when=asyncio.FIRST_COMPLETED)
+        return 1 if any(_failed(task, stop) for task in done) else 0
     finally:
         stop.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*platforms, sweep, return_exceptions=True)
         await app.close()
         log.info("crampbot stopped")
+
+
+def _failed(task: asyncio.Task[None], stop: asyncio.Event) -> bool:
+    """Whether a platform stopped by itself (an error, or an end nobody asked for); logs why.
+
+    Only the error class is logged at error level: details may hold URLs with tokens.
+    """
+    error = None if task.cancelled() else task.exception()
+    if error is None and stop.is_set():
+        return False
+    why = type(error).__name__ if error is not None else "it ended by itself"
+    log.error("%s stopped serving (%s); stopping crampbot", task.get_name(), why)
+    if error is not None:
+        log.debug("%s failure details", task.get_name(), exc_info=error)
+    return True

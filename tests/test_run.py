@@ -283,3 +283,17 @@ async def test_admin_restart_takes_effect_on_next_message_when_telegram_bot_is_r
     status, out = await admin(env, "show", "telegram:1001", "--json")
     assert json.loads(out)["state"] == "red_flags" and json.loads(out)["answers"] == {}
     assert await bot.stop() == 0
+
+
+async def test_process_exits_1_naming_the_error_when_the_platform_is_unreachable(
+    run: Any, env: dict[str, str]
+) -> None:
+    env |= {
+        "CRAMPBOT_TELEGRAM_TOKEN": TOKEN,
+        "CRAMPBOT_TELEGRAM_BASE_URL": "http://127.0.0.1:1/bot",
+    }
+    bot = await run("telegram")
+    async with asyncio.timeout(HANG_GUARD):
+        assert await bot.process.wait() == 1
+    assert "telegram stopped serving (NetworkError)" in bot.text()
+    assert "crampbot stopped" in bot.text() and "Traceback" not in bot.text()
