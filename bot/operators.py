@@ -90,6 +90,7 @@ class Operators:
                     + "\n".join(problems[:30])
                 ]
             return [f"Content reloaded: version {self.app.engine.interview.version}."]
+        await self.ops.audit(actor, "help")
         return [USAGE]
 
     async def status(self, actor: Actor) -> str:
@@ -109,6 +110,7 @@ class Operators:
         try:
             parsed = ConversationKey.parse(key)
         except ValueError:
+            await self.ops.audit(actor, "restart", key, "not a key")
             return f"{key} is not a conversation key (want platform:user, e.g. telegram:123)."
         if not await self.ops.restart(actor, key):
             return f"No conversation with key {key}."

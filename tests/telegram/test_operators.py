@@ -151,8 +151,20 @@ async def test_status_and_show_display_the_data_when_an_operator_asks_in_private
     assert f'"key": "telegram:{PERSON}"' in shown and '"where": "calf"' in shown
     await operator.say("/op show telegram:404")
     assert operator.texts()[-1] == "No conversation with key telegram:404."
+    await operator.say("/op restart nobody")
+    assert operator.texts()[-1].startswith("nobody is not a conversation key")
     await operator.say("/op")
     assert operator.texts()[-1].startswith("Operator commands:")
+    assert bot.app is not None
+    entries = await bot.app.store.audit()
+    assert [(e.action, e.result) for e in entries] == [
+        ("help", ""),
+        ("restart", "not a key"),
+        ("show", "missing"),
+        ("show", "found"),
+        ("status", ""),
+    ]
+    assert all(e.actor == f"telegram:{OPERATOR}" for e in entries)
 
 
 async def test_new_content_is_used_and_running_interviews_follow_it_when_reloaded(
