@@ -49,6 +49,8 @@ def run(settings: Settings, platform: str) -> int:
         settings.require_discord()
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    # Until the content is loaded and the handler is installed, a SIGHUP must not kill us.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     return asyncio.run(_serve(settings, platform))
 
 
