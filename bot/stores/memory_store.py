@@ -34,7 +34,7 @@ class InMemoryStore:
         return True
 
     async def delete(self, key: str) -> bool:
-        self._audit = [forget_in(entry, key) for entry in self._audit]
+        self._audit = deque((forget_in(e, key) for e in self._audit), maxlen=AUDIT_KEEP)
         return self._rows.pop(key, None) is not None
 
     async def scan(self) -> AsyncIterator[Conversation]:
