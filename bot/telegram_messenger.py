@@ -107,14 +107,17 @@ class TelegramMessenger:
     def install(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         """Register the handlers, the error handler and (if offered) the operators' notifier."""
         self.bot = application.bot
-        handlers: list[Any] = [CommandHandler("crampinfo", self.on_crampinfo, filters=NEW)]
+        # Button presses first: they are most updates, and PTB tries handlers in order.
+        handlers: list[Any] = [
+            CallbackQueryHandler(self.on_press),
+            CommandHandler("crampinfo", self.on_crampinfo, filters=NEW),
+        ]
         if self.operators is not None:
             handlers.append(CommandHandler("op", self.on_op, filters=NEW))
         handlers += [
             CommandHandler(("cramps", "start", "help"), self.on_invite, filters=GROUP),
             CommandHandler("about", self.on_about, filters=GROUP),
             MessageHandler(PRIVATE & filters.TEXT, self.on_private_text),
-            CallbackQueryHandler(self.on_press),
         ]
         application.add_handlers(handlers)
         application.add_error_handler(self.on_error)
