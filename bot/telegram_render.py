@@ -70,10 +70,11 @@ class _Keyboard(InlineKeyboardMarkup):
         return {"inline_keyboard": [[dict(b) for b in row] for row in self._rows]}
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _keyboard(question: Question, done_label: str, chosen: frozenset[str]) -> InlineKeyboardMarkup:
     # Cached: markups are immutable, and everyone at the same step of a question
-    # gets the same one (steps are record versions, so small numbers repeat).
+    # gets the same one (steps are record versions, so small numbers repeat; the
+    # benchmark's 200 interviews use 24). ~10 KB an entry with its serialised form.
     rows = []
     for option in question.options:
         if question.multi:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from bot.telegram_render import LIMIT, commands, outcome_messages, pack
-from dialogs.types import Outcome, Section
+from telegram import InlineKeyboardMarkup
+
+from bot.telegram_render import LIMIT, commands, keyboard, outcome_messages, pack
+from dialogs.types import Option, Outcome, Question, Section
 from tests.fakes.telegram_api import parse_html
 
 
@@ -59,3 +61,16 @@ def test_commands_take_descriptions_from_content_when_registered(content) -> Non
         "back": texts.messages["command_back"],
         "cramps": texts.messages["command_cramps"],
     }
+
+
+def test_cached_keyboard_serialises_like_ptb_when_sent_again(content) -> None:
+    """The keyboard keeps its serialised form; each send must still get PTB's exact, fresh dict."""
+    texts = content.texts("en")
+    options = (Option("calf", "Calf"), Option("foot", "Foot, toes"))
+    question = Question("where", "Where?", options, True, 7, 2)
+    markup = keyboard(question, texts, frozenset({"foot"}))
+    expected = InlineKeyboardMarkup(markup.inline_keyboard).to_dict()
+    first = markup.to_dict()
+    assert first == expected
+    first["inline_keyboard"][0][0]["text"] = "changed by a caller"
+    assert keyboard(question, texts, frozenset({"foot"})).to_dict() == expected
