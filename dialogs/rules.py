@@ -43,7 +43,7 @@ class Rule:
     def matches(self, answers: Mapping[str, Answer]) -> bool:
         if not self.clauses:
             return True
-        return any(all(t.holds(answers) for t in clause) for clause in self.clauses)
+        return any(_holds(clause, answers) for clause in self.clauses)
 
     def reachable_with(self, question: str, answers: Mapping[str, Answer]) -> bool:
         """Whether some answer to ``question`` would make this rule match now."""
@@ -97,7 +97,7 @@ class RuleBook:
             x
             for x in self.extras
             if not x.for_categories.isdisjoint(categories)
-            and any(all(t.holds(answers) for t in c) for c in x.clauses)
+            and any(_holds(c, answers) for c in x.clauses)
         )
         return Verdict(rule, also, extras)
 
@@ -126,3 +126,17 @@ class RuleBook:
             and any(any(t.question == question for t in c) for c in x.clauses)
             for x in self.extras
         )
+
+
+def _holds(clause: tuple[Test, ...], answers: Mapping[str, Answer]) -> bool:
+    """Every test of ``clause`` holds (a plain loop: this runs on every step)."""
+    for test in clause:
+        answer = answers.get(test.question)
+        if answer is None:
+            return False
+        if isinstance(answer, str):
+            if answer not in test.options:
+                return False
+        elif test.options.isdisjoint(answer):
+            return False
+    return True
