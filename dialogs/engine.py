@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 
 from dialogs.content import OUTCOME_STATE, PROMPTS, STOPPED_STATE, Texts, normalize
 from dialogs.locks import KeyLocks
@@ -171,7 +170,11 @@ class Engine:
 
 def _stamp(reply: Reply, version: int) -> Reply:
     """Put the saved version into questions as their step token."""
-    return replace(reply, step=version) if isinstance(reply, Question) else reply
+    if not isinstance(reply, Question) or reply.step == version:
+        return reply
+    return Question(
+        reply.id, reply.text, reply.options, reply.multi, version, reply.number, reply.hint
+    )
 
 
 class _Step:
@@ -381,15 +384,12 @@ class _Step:
             return [compose(self.content, texts, verdict, record.answers)]
         if state == STOPPED_STATE:
             return []
-        spec = self.content.questions[state]
-        labels = texts.labels[state]
-        options = tuple(Option(o, labels[o]) for o in spec.options)
         return [
             Question(
                 state,
                 texts.question_text[state],
-                options,
-                spec.multi,
+                self.interview.options[(texts.locale, state)],
+                self.content.questions[state].multi,
                 record.version,
                 len(record.answers) + 1,
                 texts.hints[state],

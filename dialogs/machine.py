@@ -14,6 +14,7 @@ from transitions import EventData, Machine
 
 from dialogs.content import Content
 from dialogs.record import Conversation
+from dialogs.types import Option
 from dialogs.understanding import Vocabulary
 
 
@@ -46,6 +47,13 @@ class Interview:
             auto_transitions=True,
         )
         self._events = self.machine.events
+        self.options = {
+            (locale, qid): tuple(Option(o, texts.labels[qid][o]) for o in spec.options)
+            for locale, texts in content.locales.items()
+            for qid, spec in content.questions.items()
+        }
+        self._known = {qid: frozenset(spec.options) for qid, spec in content.questions.items()}
+        self._states = frozenset(content.states)
         self.vocabularies = {
             (locale, qid): Vocabulary.build(spec, texts)
             for locale, texts in content.locales.items()
@@ -69,13 +77,16 @@ class Interview:
 
     def knows(self, record: Conversation) -> bool:
         """Whether ``record`` still fits this content: its state and answers exist."""
-        questions = self.content.questions
-        if record.state not in self.content.states:
+        if record.state not in self._states:
             return False
         for qid, answer in record.answers.items():
-            spec = questions.get(qid)
-            chosen = (answer,) if isinstance(answer, str) else answer
-            if spec is None or any(o not in spec.options for o in chosen):
+            known = self._known.get(qid)
+            if known is None:
+                return False
+            if isinstance(answer, str):
+                if answer not in known:
+                    return False
+            elif not known.issuperset(answer):
                 return False
         return True
 

@@ -8,6 +8,7 @@ from typing import Any
 
 # How many recently applied platform event ids a record remembers.
 RECENT_EVENTS = 16
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 
 Answer = str | tuple[str, ...]
 
@@ -41,24 +42,21 @@ class Conversation:
     inactive: bool = False
 
     def to_json(self) -> str:
-        """Serialise for a store; multi answers become JSON lists."""
-        return json.dumps(
+        """Serialise for a store; multi answers (tuples) become JSON lists."""
+        return _ENCODE(
             {
                 "key": self.key,
                 "state": self.state,
                 "dialog_version": self.dialog_version,
                 "created_at": self.created_at,
                 "updated_at": self.updated_at,
-                "answers": {
-                    q: list(a) if isinstance(a, tuple) else a for q, a in self.answers.items()
-                },
+                "answers": self.answers,
                 "version": self.version,
-                "recent_events": list(self.recent_events),
+                "recent_events": self.recent_events,
                 "notice": self.notice,
                 "pending": self.pending,
                 "inactive": self.inactive,
-            },
-            separators=(",", ":"),
+            }
         )
 
     @classmethod
@@ -68,14 +66,12 @@ class Conversation:
             data: Any = json.loads(raw)
             answers: dict[str, Answer] = {}
             for question, answer in data["answers"].items():
-                if isinstance(answer, list):
-                    if not all(isinstance(a, str) for a in answer):
-                        raise TypeError(f"answer to {question} holds a non-string")
-                    answers[str(question)] = tuple(answer)
-                elif isinstance(answer, str):
-                    answers[str(question)] = answer
+                if type(answer) is str:
+                    answers[question] = answer
+                elif type(answer) is list and all(type(a) is str for a in answer):
+                    answers[question] = tuple(answer)
                 else:
-                    raise TypeError(f"answer to {question} is {type(answer).__name__}")
+                    raise TypeError(f"answer to {question} is not option ids")
             record = cls(
                 key=_typed(data["key"], str),
                 state=_typed(data["state"], str),

@@ -29,7 +29,7 @@ class Test:
         return not self.options.isdisjoint(answer)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Rule:
     """One row of the contract's rule table (or an extra advice rule)."""
 
@@ -43,7 +43,10 @@ class Rule:
     def matches(self, answers: Mapping[str, Answer]) -> bool:
         if not self.clauses:
             return True
-        return any(_holds(clause, answers) for clause in self.clauses)
+        for clause in self.clauses:  # noqa: SIM110 - a loop: this runs on every step
+            if _holds(clause, answers):
+                return True
+        return False
 
     def reachable_with(self, question: str, answers: Mapping[str, Answer]) -> bool:
         """Whether some answer to ``question`` would make this rule match now."""
@@ -55,7 +58,7 @@ class Rule:
         return False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Extra:
     """Advice added when its clauses hold and the outcome includes one of ``for_categories``."""
 
@@ -72,6 +75,7 @@ class Verdict:
     rule: Rule
     also: tuple[Rule, ...]
     extras: tuple[Extra, ...]
+    position: int = 0
 
     @property
     def categories(self) -> frozenset[str]:
@@ -88,7 +92,10 @@ class RuleBook:
     def verdict(self, answers: Mapping[str, Answer]) -> Verdict:
         """Apply the contract: first match wins, later combining rules go to ``also``."""
         rules = self.rules
-        index, rule = next((i, r) for i, r in enumerate(rules) if r.matches(answers))
+        index = 0
+        while not rules[index].matches(answers):  # the last rule always matches
+            index += 1
+        rule = rules[index]
         also: tuple[Rule, ...] = ()
         if rule.combines:
             also = tuple(r for r in rules[index + 1 :] if r.combines and r.matches(answers))
@@ -99,7 +106,7 @@ class RuleBook:
             if not x.for_categories.isdisjoint(categories)
             and any(_holds(c, answers) for c in x.clauses)
         )
-        return Verdict(rule, also, extras)
+        return Verdict(rule, also, extras, index)
 
     def could_change(
         self, question: str, answers: Mapping[str, Answer], verdict: Verdict | None = None
@@ -112,7 +119,7 @@ class RuleBook:
         """
         verdict = verdict or self.verdict(answers)
         current = verdict.rule
-        position = self.rules.index(current)
+        position = verdict.position
         for index, rule in enumerate(self.rules):
             if index == position or rule in verdict.also:
                 continue
