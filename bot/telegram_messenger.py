@@ -92,6 +92,8 @@ class _Where:
     chat_id: int
     thread: int | None = None
     key: ConversationKey | None = None
+    # Raise Forbidden to the caller too (a notifier must know the person was not told).
+    strict: bool = False
 
 
 class TelegramMessenger:
@@ -246,7 +248,7 @@ class TelegramMessenger:
     async def notify(self, user_id: str, replies: list[Reply]) -> None:
         """Show ``replies`` to a person in their private chat (used by operators' restarts)."""
         key = ConversationKey(PLATFORM, user_id)
-        await self._show(_Where(int(user_id), key=key), replies, None)
+        await self._show(_Where(int(user_id), key=key, strict=True), replies, None)
 
     async def _show(
         self,
@@ -334,6 +336,8 @@ class TelegramMessenger:
                 log.info("chat unreachable: %s", type(exc).__name__)
                 if where.key is not None:
                     await self.engine.mark_inactive(where.key)
+                if where.strict:
+                    raise
                 return None
             except BadRequest as exc:
                 if "not modified" in exc.message.lower():

@@ -96,7 +96,7 @@ class Engine:
                 return None, []
             fresh = _Step(self.interview, self.texts(), now, self.idle_after).fresh(record.key)
             fresh.created_at, fresh.notice = record.created_at, notice
-            fresh.recent_events = record.recent_events
+            fresh.recent_events, fresh.inactive = record.recent_events, record.inactive
             return fresh, []
 
         outcome = await self._transact(str(key), change)

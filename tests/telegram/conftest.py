@@ -53,8 +53,13 @@ class Harness:
         return bool(self.settings.telegram_webhook_url)
 
     async def start(self, operators: Any = None) -> None:
-        """Start ``serve`` and wait until it listens for updates."""
+        """Start ``serve`` and wait until it listens for updates.
+
+        ``operators`` may be a callable that builds them from the harness's App.
+        """
         self.app = await build_app(self.settings, self.interview)
+        if callable(operators):
+            operators = operators(self.app)
         self._stop = asyncio.Event()
         seen = len(self.fake.calls)
         self._task = asyncio.create_task(serve(self.app, self._stop, operators))

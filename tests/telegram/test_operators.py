@@ -8,12 +8,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-import tests.telegram.conftest as harness_module
-from bot.app import App, build_app
 from bot.operators import Operators
 from bot.runner import reload_content
 from bot.settings import Settings
@@ -43,9 +40,7 @@ def content_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def bot(
-    fake: FakeBotApi, interview: Interview, content_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[Harness]:
+async def bot(fake: FakeBotApi, interview: Interview, content_dir: Path) -> AsyncIterator[Harness]:
     """The harness's bot with ``Operators`` on the very App it serves (store, engine, content)."""
     settings = Settings(
         store="memory://",
@@ -54,15 +49,8 @@ async def bot(
         telegram_operators=(str(OPERATOR),),
         content_dir=str(content_dir),
     )
-    app = await build_app(settings, interview)
-
-    async def the_app(*_: Any) -> App:
-        return app
-
-    # Harness.start builds its own App; hand it ours, so Operators and the bot share one.
-    monkeypatch.setattr(harness_module, "build_app", the_app)
     harness = Harness(fake, settings, interview)
-    await harness.start(Operators(app, reload=lambda: reload_content(app)))
+    await harness.start(lambda app: Operators(app, reload=lambda: reload_content(app)))
     try:
         yield harness
     finally:
@@ -232,3 +220,22 @@ async def test_person_is_told_on_next_message_when_the_restart_notice_cannot_be_
     await person.say("night")
     assert texts.messages["operator_restart"] in person.texts()[seen:]
     assert person.question_id() == "red_flags"
+
+
+async def test_operator_is_not_told_person_knows_when_person_blocked_the_bot(
+    bot: Harness, content: Content
+) -> None:
+    texts = content.texts("en")
+    person, operator = bot.private(PERSON), bot.private(OPERATOR)
+    await answered(person, "none", "calf")
+    bot.fake.fail_next("sendMessage", "403")
+    await operator.say(f"/op restart telegram:{PERSON}")
+    assert operator.texts() == [
+        f"Restarted telegram:{PERSON}; they are told on their next message."
+    ]
+    assert bot.app is not None
+    record = await bot.app.store.load(f"telegram:{PERSON}")
+    assert record is not None and record.inactive and record.notice == "operator_restart"
+    seen = len(person.texts())
+    await person.say("night")
+    assert texts.messages["operator_restart"] in person.texts()[seen:]
