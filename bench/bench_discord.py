@@ -107,7 +107,7 @@ class BareClient(discord.Client):
             self.state[interaction.user.id] = 0
             await self.show(interaction, self.paths[interaction.user.id][0])
             view = discord.ui.View(timeout=None)
-            view.add_item(DmButton())
+            view.add_item(DmButton("Continue in DMs"))
             await interaction.followup.send("DMs?", view=view, ephemeral=True)
             self.dispatch(DONE_EVENT, str(interaction.id))
 
