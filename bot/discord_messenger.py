@@ -31,6 +31,7 @@ from discord.app_commands import locale_str
 from bot import buttons
 from bot import discord_render as render
 from bot.app import App
+from bot.operators import OperatorCommands
 from bot.settings import Settings
 from dialogs.outcome import factsheet
 from dialogs.types import ConversationKey, Incoming, Message, Outcome, Question, Reply
@@ -38,29 +39,9 @@ from dialogs.types import ConversationKey, Incoming, Message, Outcome, Question,
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
-TOPICS = ("night", "exercise", "warning", "stretch")
 REMEMBERED_DMS = 10_000
 DONE_EVENT = "cramp_done"
 """Dispatched (``client.wait_for("cramp_done")``) with the event id once an event is handled."""
-
-COMMANDS = {  # defaults for content without command_<name> messages
-    "cramps": "Start the cramp interview, or carry on where you were",
-    "crampinfo": "Public fact sheet about muscle cramps",
-    "restart": "Begin the interview again",
-    "back": "Go back one question",
-    "stop": "Stop and clear your answers",
-    "forget": "Delete everything stored about you",
-    "help": "What this bot does and its commands",
-    "about": "What this bot is and is not",
-}
-
-
-class OperatorHook(Protocol):
-    """The ``/op`` handler (bot.operators.Operators or any object with this method)."""
-
-    async def handle(
-        self, platform: str, user_id: str, args: str, *, private: bool, origin: str
-    ) -> list[str]: ...
 
 
 class PickButton(
@@ -176,7 +157,7 @@ class ContentTranslator(app_commands.Translator):
 class CrampClient(discord.Client):
     """A discord.py client that runs cramp interviews through ``app.engine``."""
 
-    def __init__(self, app: App, operators: OperatorHook | None = None, **options: Any) -> None:
+    def __init__(self, app: App, operators: OperatorCommands | None = None, **options: Any) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
         intents.dm_messages = True  # DM content arrives without the message content intent
@@ -544,8 +525,7 @@ def _add_commands(client: CrampClient) -> None:
     texts = client.app.engine.texts(client.app.settings.locale)
 
     def describe(name: str) -> locale_str:
-        default = texts.messages.get(f"command_{name}", COMMANDS[name])
-        return locale_str(render.cut(default, 100), command=name)
+        return locale_str(render.cut(texts.messages[f"command_{name}"], 100), command=name)
 
     def engine_command(name: str) -> app_commands.Command[Any, Any, None]:
         async def run(interaction: discord.Interaction[Any]) -> None:
@@ -556,9 +536,11 @@ def _add_commands(client: CrampClient) -> None:
     for name in ("cramps", "restart", "back", "stop", "forget", "help", "about"):
         client.tree.add_command(engine_command(name))
 
+    topics = client.app.engine.interview.content.factsheets
+
     @app_commands.command(name="crampinfo", description=describe("crampinfo"))
     @app_commands.describe(topic="Which fact sheet")
-    @app_commands.choices(topic=[app_commands.Choice(name=t, value=t) for t in TOPICS])
+    @app_commands.choices(topic=[app_commands.Choice(name=t, value=t) for t in topics])
     async def crampinfo(
         interaction: discord.Interaction[Any], topic: app_commands.Choice[str]
     ) -> None:
@@ -588,12 +570,14 @@ def point_at(settings: Settings) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
 
 
-def build_client(app: App, operators: OperatorHook | None = None, **options: Any) -> CrampClient:
+def build_client(
+    app: App, operators: OperatorCommands | None = None, **options: Any
+) -> CrampClient:
     """The client, not yet logged in (tests start it against a fake Discord)."""
     return CrampClient(app, operators, **options)
 
 
-async def serve(app: App, stop: asyncio.Event, operators: OperatorHook | None = None) -> None:
+async def serve(app: App, stop: asyncio.Event, operators: OperatorCommands | None = None) -> None:
     """Run the Discord bot until ``stop`` is set, then close the connection cleanly."""
     app.settings.require_discord()
     point_at(app.settings)

@@ -11,6 +11,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from bot.app import App
 from bot.operations import Actor, Operations, iso
@@ -28,6 +29,14 @@ USAGE = (
     "/op reload - reload and validate the content"
 )
 Notifier = Callable[[str, list[Reply]], Awaitable[None]]
+
+
+class OperatorCommands(Protocol):
+    """What a chat adapter needs from the ``/op`` handler (:class:`Operators`, or a test double)."""
+
+    async def handle(
+        self, platform: str, user_id: str, args: str, *, private: bool, origin: str
+    ) -> list[str]: ...
 
 
 class Operators:

@@ -12,7 +12,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from telegram import (
@@ -38,6 +38,7 @@ from telegram.helpers import create_deep_linked_url
 
 from bot import buttons
 from bot.app import App
+from bot.operators import OperatorCommands
 from bot.telegram_render import (
     GROUP_COMMANDS,
     PRIVATE_COMMANDS,
@@ -63,14 +64,6 @@ REMEMBERED_CHATS = 10_000
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 T = TypeVar("T")
 Context = ContextTypes.DEFAULT_TYPE
-
-
-class OperatorCommands(Protocol):
-    """What the adapter needs from the operators' ``/op`` handler."""
-
-    async def handle(
-        self, platform: str, user_id: str, args: str, *, private: bool, origin: str
-    ) -> list[str]: ...
 
 
 class _Human(filters.MessageFilter):
