@@ -1,6 +1,7 @@
 """The core's cost per dialog step against a bare ``transitions`` trigger, record memory, start-up.
 
-Run: ``.venv/bin/python -m bench.bench_core`` (or ``make bench`` for every benchmark).
+Run: ``.venv/bin/python -m bench.bench_core`` (or ``make bench`` for every benchmark);
+``CRAMPBOT_BENCH_QUICK=1`` runs it on tiny sizes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from bench.quick import sized
 from bot.stores.memory_store import InMemoryStore
 from dialogs.content import load_content
 from dialogs.engine import Engine
@@ -26,6 +28,9 @@ from dialogs.types import Incoming, Outcome, Question
 
 ROOT = Path(__file__).resolve().parent.parent
 PERSONAS = yaml.safe_load((ROOT / "tests" / "scenarios.yaml").read_text())
+CONVERSATIONS = sized(3000, 48)
+RECORDS = sized(10_000, 200)
+STARTS = sized(5, 1)
 
 
 def micro(samples: list[float]) -> tuple[float, float]:
@@ -139,15 +144,13 @@ def startup(runs: int) -> tuple[float, float]:
 
 def main() -> None:
     interview = Interview(load_content())
-    conversations = 3000
-    samples, trail = asyncio.run(engine_steps(interview, conversations))
+    samples, trail = asyncio.run(engine_steps(interview, CONVERSATIONS))
     step_p50, step_p99 = micro(samples)
     bare_p50, bare_p99 = micro(
-        bare_triggers(interview, trail, rounds=conversations // len(PERSONAS))
+        bare_triggers(interview, trail, rounds=max(1, CONVERSATIONS // len(PERSONAS)))
     )
-    print("== core (dialogs/) ==")
     print(
-        f"engine step, in-memory store, {len(samples)} steps over {conversations} conversations: "
+        f"engine step, in-memory store, {len(samples)} steps over {CONVERSATIONS} conversations: "
         f"p50 {step_p50:.1f} us, p99 {step_p99:.1f} us"
     )
     print(
@@ -156,11 +159,11 @@ def main() -> None:
     print(
         f"ratio engine step / bare trigger: p50 {step_p50 / bare_p50:.2f}x (goal <= 3x), p99 {step_p99 / bare_p99:.2f}x"
     )
-    per_record = record_memory(10_000)
+    per_record = record_memory(RECORDS)
     print(
         f"memory per idle conversation record (finished, 9 answers): {per_record:.0f} bytes (goal <= 2048)"
     )
-    ours, bare = startup(5)
+    ours, bare = startup(STARTS)
     print(
         f"start-up of `crampbot chat` to its first question: {ours * 1000:.0f} ms; "
         f"bare interpreter {bare * 1000:.0f} ms; ratio {ours / bare:.1f}x"

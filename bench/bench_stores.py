@@ -2,6 +2,7 @@
 
 Run: ``.venv/bin/python -m bench.bench_stores`` (Redis from ``CRAMPBOT_BENCH_REDIS``,
 default db 14, which is flushed). Prints medians and p99s in microseconds and ratios.
+``CRAMPBOT_BENCH_QUICK=1`` runs it on tiny sizes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import redis.asyncio as redis
 
+from bench.quick import sized
 from bot.stores.memory_store import InMemoryStore
 from bot.stores.redis_store import RedisStore
 from bot.stores.sqlite_store import SqliteStore
@@ -31,9 +33,11 @@ from dialogs.types import Incoming, Outcome, Question
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("CRAMPBOT_BENCH_REDIS", "redis://127.0.0.1:6379/14")
-INTERVIEWS = 1000  # whole interviews per store for the per-step cost
-SCALE_STEPS = 10_000  # timed steps per database size
-WARM_UP = 50  # untimed rounds first
+INTERVIEWS = sized(1000, 10)  # whole interviews per store for the per-step cost
+SCALE_STEPS = sized(10_000, 100)  # timed steps per database size
+SIZES = (sized(1_000, 100), sized(100_000, 1_000))  # conversations in the small and large database
+WARM_UP = sized(50, 5)  # untimed rounds first
+HOPS = sized(2000, 100)
 ANSWERS = {
     "red_flags": ("none",),
     "where": ("calf",),
@@ -166,13 +170,12 @@ class RandomSteps:
 async def sqlite_scale(interview: Interview, tmp: Path) -> None:
     """The same steps on a 1k and a 100k database, taken in turns so noise hits both alike."""
     record = await template(interview)
-    sizes = (1_000, 100_000)
-    stores = [await SqliteStore.open(str(tmp / f"scale{count}.db")) for count in sizes]
+    stores = [await SqliteStore.open(str(tmp / f"scale{count}.db")) for count in SIZES]
     walkers = []
-    for store, count in zip(stores, sizes, strict=True):
+    for store, count in zip(stores, SIZES, strict=True):
         prefill(tmp / f"scale{count}.db", record, count)
         walkers.append(RandomSteps(Engine(interview, store), count, record))
-    samples: list[list[int]] = [[] for _ in sizes]
+    samples: list[list[int]] = [[] for _ in SIZES]
     try:
         for n in range(WARM_UP + SCALE_STEPS):
             for walker, taken in zip(walkers, samples, strict=True):
@@ -182,18 +185,19 @@ async def sqlite_scale(interview: Interview, tmp: Path) -> None:
             await store.close()
     print(f"SQLite step latency on random existing keys ({SCALE_STEPS} steps each), microseconds:")
     results = [summary(taken) for taken in samples]
-    for count, (p50, p99) in zip(sizes, results, strict=True):
+    for count, (p50, p99) in zip(SIZES, results, strict=True):
         print(f"  {count:>7,} conversations  p50 {p50:7.1f}  p99 {p99:7.1f}")
     (a50, a99), (b50, b99) = results
-    print(f"  ratio 100k/1k: p50 x{b50 / a50:.2f} (goal <= 1.2), p99 x{b99 / a99:.2f}")
+    label = "/".join(f"{n // 1000}k" if n >= 1000 else str(n) for n in reversed(SIZES))
+    print(f"  ratio {label}: p50 x{b50 / a50:.2f} (goal <= 1.2), p99 x{b99 / a99:.2f}")
 
 
 async def thread_hop() -> None:
     """What running each store call through asyncio.to_thread would add."""
     samples: list[int] = []
-    for _ in range(2000):
+    for _ in range(HOPS):
         await timed(asyncio.to_thread(int), samples)
-    p50, p99 = summary(samples[200:])
+    p50, p99 = summary(samples[HOPS // 10 :])
     print(f"asyncio.to_thread hop: p50 {p50:.1f} us, p99 {p99:.1f} us (a step makes 2 store calls)")
 
 

@@ -11,7 +11,7 @@ The machine is shared and noisy, so the two bots' updates are interleaved one
 by one (each meets the same noise), wall-clock and CPU time are summed per bot,
 and the report gives the median over rounds of both ratios.
 
-Run: ``.venv/bin/python -m bench.bench_telegram``.
+Run: ``.venv/bin/python -m bench.bench_telegram``; ``CRAMPBOT_BENCH_QUICK=1`` runs it on tiny sizes.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, RequestData
 
+from bench.quick import sized
 from bot.app import build_app
 from bot.settings import Settings
 from bot.telegram_messenger import build_application
@@ -55,9 +56,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PERSONAS = yaml.safe_load((ROOT / "tests" / "scenarios.yaml").read_text())
 TOKEN = "123456789:AAHbenchbenchbenchbenchbenchbenchbe0"
 BOT = {"id": 123456789, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
-USERS = 200
+USERS = sized(200, 8)
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
-ROUNDS = 11
+ROUNDS = sized(11, 2)
 
 
 class InstantRequest(BaseRequest):
