@@ -15,6 +15,7 @@ import time
 import tracemalloc
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -43,22 +44,22 @@ class Light:
     """The smallest model a transitions trigger needs."""
 
     state: str
-    answers: dict = field(default_factory=dict)
+    answers: dict[str, Any] = field(default_factory=dict)
 
 
 async def engine_steps(
     interview: Interview, conversations: int
-) -> tuple[list[float], list[tuple[str, dict]]]:
+) -> tuple[list[float], list[tuple[str, dict[str, Any]]]]:
     """Time every Engine.handle answer step over many persona conversations."""
     engine = Engine(interview, InMemoryStore())
     samples: list[float] = []
-    trail: list[tuple[str, dict]] = []
+    trail: list[tuple[str, dict[str, Any]]] = []
     clock = time.perf_counter
     for n in range(conversations):
         persona = PERSONAS[n % len(PERSONAS)]
         key = f"bench:{n}"
         replies = await engine.handle(key, Incoming(command="start"))
-        answers: dict = {}
+        answers: dict[str, Any] = {}
         while isinstance(replies[-1], Question):
             question = replies[-1]
             answer = persona["answers"][question.id]
@@ -74,7 +75,9 @@ async def engine_steps(
     return samples, trail
 
 
-def bare_triggers(interview: Interview, trail: list[tuple[str, dict]], rounds: int) -> list[float]:
+def bare_triggers(
+    interview: Interview, trail: list[tuple[str, dict[str, Any]]], rounds: int
+) -> list[float]:
     """Time the machine's own ``answer`` trigger on a light model over the same steps."""
     trigger = interview.machine.events["answer"].trigger
     samples: list[float] = []

@@ -312,7 +312,6 @@ class Side:
     people: list[Person]
     wall: float = 0.0
     cpu: float = 0.0
-    fake_wall: float = 0.0
     fake_cpu: float = 0.0
     count: int = 0
 
@@ -331,10 +330,10 @@ class Side:
         self.parse(payload)
         await done
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        self.fake_wall += self.session.wall - fake_wall
-        self.fake_cpu += self.session.cpu - fake_cpu
-        self.wall += wall - (self.session.wall - fake_wall)
-        self.cpu += cpu - (self.session.cpu - fake_cpu)
+        fake_wall, fake_cpu = self.session.wall - fake_wall, self.session.cpu - fake_cpu
+        self.wall += wall - fake_wall
+        self.cpu += cpu - fake_cpu
+        self.fake_cpu += fake_cpu
         self.count += 1
         return True
 
