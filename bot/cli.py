@@ -108,7 +108,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{name:<{width}}  {value or '(empty)'}  [{origin}]")
         return 0
     if args.command == "chat":
-        return asyncio.run(_chat(args, settings))
+        return _chat(args, settings)
     if args.command == "run":
         from bot.runner import run
 
@@ -136,17 +136,25 @@ def _check(settings: Settings) -> int:
     return 0
 
 
-async def _chat(args: argparse.Namespace, settings: Settings) -> int:
+def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    """The terminal chat; Ctrl-C at the prompt ends it (status 0), like end of input."""
     from bot.app import build_app
     from bot.console import chat
 
-    app = await build_app(settings)
+    loop = asyncio.new_event_loop()
     try:
-        return await chat(app.engine, args.user, settings.locale, args.jsonl, sys.stdin, sys.stdout)
-    except KeyboardInterrupt:
-        return 0
+        app = loop.run_until_complete(build_app(settings))
+        try:
+            return chat(
+                loop, app.engine, args.user, settings.locale, args.jsonl, sys.stdin, sys.stdout
+            )
+        except KeyboardInterrupt:
+            print(file=sys.stdout)
+            return 0
+        finally:
+            loop.run_until_complete(app.close())
     finally:
-        await app.close()
+        loop.close()
 
 
 if __name__ == "__main__":

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
-import sys
 import textwrap
 from collections.abc import Iterable
 from typing import Any, TextIO
@@ -92,10 +92,20 @@ class Pretty:
         print(rule, file=self.out)
 
 
-async def chat(
-    engine: Engine, user: str, locale: str, jsonl: bool, stdin: TextIO, stdout: TextIO
+def chat(
+    loop: asyncio.AbstractEventLoop,
+    engine: Engine,
+    user: str,
+    locale: str,
+    jsonl: bool,
+    stdin: TextIO,
+    stdout: TextIO,
 ) -> int:
-    """Run a chat with ``console:<user>`` until end of input; returns the exit status."""
+    """Chat with ``console:<user>`` until end of input; returns the exit status.
+
+    Lines are read outside the event loop (``loop`` runs one engine call at a
+    time), so Ctrl-C at the prompt stops the chat at once.
+    """
     key = ConversationKey("console", user)
     pretty = None if jsonl else Pretty(stdout)
 
@@ -110,7 +120,7 @@ async def chat(
         stdout.flush()
 
     interactive = pretty is not None and stdin.isatty()
-    show(await engine.handle(key, Incoming(command="start"), locale))
+    show(loop.run_until_complete(engine.handle(key, Incoming(command="start"), locale)))
     while True:
         if interactive:
             try:
@@ -126,22 +136,8 @@ async def chat(
         if not line.strip():
             if interactive:
                 continue
-            show(
-                [
-                    Message(engine.texts(locale).messages["not_understood"], kind="error"),
-                    *await engine.current(key, locale),
-                ]
-            )
+            current = loop.run_until_complete(engine.current(key, locale))
+            error = Message(engine.texts(locale).messages["not_understood"], kind="error")
+            show([error, *current])
             continue
-        show(await engine.handle(key, Incoming.from_text(line), locale))
-
-
-def run_chat(engine: Engine, user: str, locale: str, jsonl: bool) -> int:
-    """Blocking entry point used by the command line."""
-    import asyncio
-
-    try:
-        return asyncio.run(chat(engine, user, locale, jsonl, sys.stdin, sys.stdout))
-    except KeyboardInterrupt:
-        print(file=sys.stdout)
-        return 0
+        show(loop.run_until_complete(engine.handle(key, Incoming.from_text(line), locale)))
