@@ -24,7 +24,6 @@ Run: ``.venv/bin/python -m bench.bench_discord`` (or ``make bench``).
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import re
 import statistics
@@ -44,6 +43,7 @@ with warnings.catch_warnings():
     import discord
 
 from bench.quick import sized
+from bench.rounds import cpu_us, interleave, per_second, print_ratios
 from bot import discord_render as render
 from bot.app import build_app
 from bot.discord_messenger import DONE_EVENT, build_client
@@ -57,7 +57,6 @@ PERSONAS = yaml.safe_load((ROOT / "tests" / "scenarios.yaml").read_text())
 USERS = sized(48, 6)  # each persona three times
 ROUNDS = sized(11, 2)
 EPHEMERAL = 64
-HANG_GUARD = 600  # seconds for one round; only there so a broken bench cannot hang
 
 
 class InstantResponse:
@@ -337,15 +336,6 @@ class Side:
         self.count += 1
         return True
 
-    @property
-    def per_second(self) -> float:
-        return self.count / self.wall
-
-    @property
-    def cpu_us(self) -> float:
-        """CPU microseconds per interaction, the fake's share excluded."""
-        return self.cpu / self.count * 1e6
-
     def open_questions(self) -> int:
         return sum(1 for who in self.people if (m := self.fake.asked.get(who.id)) and m.question)
 
@@ -379,14 +369,6 @@ async def our_client(
             yield side
     finally:
         await app.close()
-
-
-async def interleave(sides: list[Side]) -> None:
-    """One interaction of each side in turn, so both meet the same noise from the machine."""
-    gc.collect()
-    async with asyncio.timeout(HANG_GUARD):
-        while sides:
-            sides = [side for side in sides if await side.step()]
 
 
 async def warm_up(interview: Interview, tmp: str) -> dict[int, list[Step]]:
@@ -435,8 +417,6 @@ def check(ours: Side, bare: Side, steps: dict[int, list[Step]]) -> None:
 
 def report(rounds: list[tuple[Side, Side]]) -> None:
     median = statistics.median
-    wall_ratios = [o.per_second / b.per_second for o, b in rounds]
-    cpu_ratios = [b.cpu_us / o.cpu_us for o, b in rounds]
     ours, bare = rounds[-1]
     print(f"users: {USERS}, interactions per run: {ours.count} ({ours.count / USERS:.1f} per user)")
     print(
@@ -447,23 +427,18 @@ def report(rounds: list[tuple[Side, Side]]) -> None:
         ("discord.py + crampbot adapter + engine + SQLite", 0),
         ("bare discord.py callbacks, dict state", 1),
     ):
-        per_second = median(r[index].per_second for r in rounds)
-        cpu_us = median(r[index].cpu_us for r in rounds)
+        rate = median(per_second(r[index]) for r in rounds)
+        cpu = median(cpu_us(r[index]) for r in rounds)
         fake_us = median(r[index].fake_cpu / r[index].count * 1e6 for r in rounds)
         print(
-            f"{name}: {per_second:6.0f} interactions/s, {cpu_us:5.0f} us CPU per interaction"
+            f"{name}: {rate:6.0f} interactions/s, {cpu:5.0f} us CPU per interaction"
             f" (+{fake_us:.0f} us in the fake)"
         )
     print(
         f"REST calls per run: ours {ours.session.calls}, bare {bare.session.calls};"
         f" request bytes: ours {ours.session.sent_bytes}, bare {bare.session.sent_bytes}"
     )
-    print(f"per-round wall ratios {[round(r, 2) for r in wall_ratios]}")
-    print(f"per-round CPU ratios  {[round(r, 2) for r in cpu_ratios]}")
-    print(
-        f"ratio (ours / bare throughput): wall {median(wall_ratios):.2f},"
-        f" CPU {median(cpu_ratios):.2f} (medians); goal >= 0.8"
-    )
+    print_ratios(rounds)
 
 
 def main() -> None:

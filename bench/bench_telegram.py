@@ -17,7 +17,6 @@ Run: ``.venv/bin/python -m bench.bench_telegram``; ``CRAMPBOT_BENCH_QUICK=1`` ru
 from __future__ import annotations
 
 import asyncio
-import gc
 import itertools
 import json
 import statistics
@@ -45,6 +44,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest, RequestData
 
 from bench.quick import sized
+from bench.rounds import cpu_us, interleave, per_second, print_ratios
 from bot.app import build_app
 from bot.settings import Settings
 from bot.telegram_messenger import build_application
@@ -288,15 +288,6 @@ class Side:
         self.count += 1
         return True
 
-    @property
-    def per_second(self) -> float:
-        return self.count / self.wall
-
-    @property
-    def cpu_us(self) -> float:
-        """CPU microseconds per update."""
-        return self.cpu / self.count * 1e6
-
 
 @asynccontextmanager
 async def our_bot(path: Path, texts: Texts) -> AsyncIterator[tuple[Side, list[Person]]]:
@@ -321,13 +312,6 @@ async def bare_bot(counts: list[int], texts: Texts, outcome: str) -> AsyncIterat
     application = bare_application(request, counts, texts, outcome)
     async with application:
         yield Side(application, request, bare_updates(request, counts))
-
-
-async def interleave(sides: list[Side]) -> None:
-    """One update of each side in turn, so both meet the same noise from the machine."""
-    gc.collect()
-    while sides:
-        sides = [side for side in sides if await side.step()]
 
 
 async def sample_outcome() -> tuple[Texts, str]:
@@ -368,25 +352,18 @@ async def measure() -> None:
 
 def report(rounds: list[tuple[Side, Side]], updates: int) -> None:
     median = statistics.median
-    wall_ratios = [o.per_second / b.per_second for o, b in rounds]
-    cpu_ratios = [b.cpu_us / o.cpu_us for o, b in rounds]
     print(f"users: {USERS}, updates per run: {updates} ({updates / USERS:.1f} per user)")
     print(f"{ROUNDS} rounds, the two bots' updates interleaved one by one; medians over rounds")
     for name, index in (
         ("PTB + crampbot adapter + engine + SQLite", 0),
         ("bare PTB ConversationHandler, dict state", 1),
     ):
-        per_second = median(r[index].per_second for r in rounds)
-        cpu_us = median(r[index].cpu_us for r in rounds)
-        print(f"{name}: {per_second:6.0f} updates/s, {cpu_us:5.0f} us CPU per update")
+        rate = median(per_second(r[index]) for r in rounds)
+        cpu = median(cpu_us(r[index]) for r in rounds)
+        print(f"{name}: {rate:6.0f} updates/s, {cpu:5.0f} us CPU per update")
     ours, bare = rounds[-1]
     print(f"API calls per run: ours {ours.request.calls}, bare {bare.request.calls}")
-    print(f"per-round wall ratios {[round(r, 2) for r in wall_ratios]}")
-    print(f"per-round CPU ratios  {[round(r, 2) for r in cpu_ratios]}")
-    print(
-        f"ratio (ours / bare throughput): wall {median(wall_ratios):.2f},"
-        f" CPU {median(cpu_ratios):.2f} (medians); goal >= 0.8"
-    )
+    print_ratios(rounds)
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from dialogs.types import Option, Outcome, Question, Section
 
 def limits_hold(groups: list[list[discord.Embed]]) -> None:
     for embeds in groups:
-        assert 1 <= len(embeds) <= render.EMBEDS_PER_MESSAGE
+        assert 0 < len(embeds) <= render.EMBEDS_PER_MESSAGE
         assert sum(len(e) for e in embeds) <= render.EMBED_TOTAL
         for e in embeds:
             assert len(e.title or "") <= render.EMBED_TITLE

@@ -1,0 +1,53 @@
+"""Shared by the chat-platform benchmarks: two sides measured in turns, and their ratios."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import statistics
+from collections.abc import Sequence
+from typing import Protocol
+
+
+class Side(Protocol):
+    """One bot under measurement; ``step`` handles its next event, timed, ``False`` when done."""
+
+    wall: float
+    cpu: float
+    count: int
+
+    async def step(self) -> bool: ...
+
+
+def per_second(side: Side) -> float:
+    return side.count / side.wall
+
+
+def cpu_us(side: Side) -> float:
+    """CPU microseconds per event."""
+    return side.cpu / side.count * 1e6
+
+
+async def interleave(sides: Sequence[Side], guard: float = 600.0) -> None:
+    """One event of each side in turn, so both meet the same noise from the machine.
+
+    ``guard`` only stops a hung run; nothing is judged by time here.
+    """
+    gc.collect()
+    running = list(sides)
+    async with asyncio.timeout(guard):
+        while running:
+            running = [side for side in running if await side.step()]
+
+
+def print_ratios(rounds: Sequence[tuple[Side, Side]]) -> None:
+    """Per-round and median ratios of ours (first) to the baseline (second); goal 0.8."""
+    median = statistics.median
+    wall = [per_second(ours) / per_second(bare) for ours, bare in rounds]
+    cpu = [cpu_us(bare) / cpu_us(ours) for ours, bare in rounds]
+    print(f"per-round wall ratios {[round(r, 2) for r in wall]}")
+    print(f"per-round CPU ratios  {[round(r, 2) for r in cpu]}")
+    print(
+        f"ratio (ours / bare throughput): wall {median(wall):.2f},"
+        f" CPU {median(cpu):.2f} (medians); goal >= 0.8"
+    )
