@@ -16,9 +16,7 @@ from bot.operators import Operators
 from bot.runner import reload_content
 from bot.settings import Settings
 from dialogs.content import Content
-from tests.discord.conftest import Chat
-from tests.fakes.discord_api import CHANNEL_ID, TOKEN, FakeDiscord, Person
-from tests.test_run import (
+from tests.content_edits import (
     BROKEN_PROBLEM,
     NEW_RED_FLAGS,
     NEW_VERSION,
@@ -26,6 +24,8 @@ from tests.test_run import (
     copy_content,
     publish_new_content,
 )
+from tests.discord.conftest import Chat
+from tests.fakes.discord_api import CHANNEL_ID, TOKEN, FakeDiscord, Person
 
 OPERATOR = 400000000000000007
 NOT_OPERATOR = "Sorry, that command is only for the people who run this bot."

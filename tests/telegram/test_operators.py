@@ -16,9 +16,7 @@ from bot.runner import reload_content
 from bot.settings import Settings
 from dialogs.content import Content
 from dialogs.machine import Interview
-from tests.fakes.telegram_api import TOKEN, FakeBotApi
-from tests.telegram.conftest import Chat, Harness
-from tests.test_run import (
+from tests.content_edits import (
     BROKEN_PROBLEM,
     NEW_RED_FLAGS,
     NEW_VERSION,
@@ -26,6 +24,8 @@ from tests.test_run import (
     copy_content,
     publish_new_content,
 )
+from tests.fakes.telegram_api import TOKEN, FakeBotApi
+from tests.telegram.conftest import Chat, Harness
 
 OPERATOR = 777
 PERSON = 1001
