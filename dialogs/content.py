@@ -187,17 +187,18 @@ def load_content(directory: Path | str | None = None) -> Content:
     if not locale_files:
         problems.append(Problem("locales/", "-", "no locale files"))
     locales_raw = {p.stem: _read(p, problems) for p in locale_files}
+    wordings_raw = {p.stem: _read(p, problems) for p in sorted((root / "wordings").glob("*.yaml"))}
     if problems:
         raise ContentError(problems)
     checker = _Checker(problems)
-    content = checker.build(raw, locales_raw)
+    content = checker.build(raw, locales_raw, wordings_raw)
     if problems or content is None:
         raise ContentError(problems)
     return content
 
 
 def _read(path: Path, problems: list[Problem]) -> Any:
-    name = path.name if path.parent.name != "locales" else f"locales/{path.name}"
+    name = path.name if path.parent.name not in _SUBFOLDERS else f"{path.parent.name}/{path.name}"
     try:
         with path.open(encoding="utf-8") as handle:
             data = yaml.safe_load(handle)
@@ -222,7 +223,12 @@ class _Checker:
     def bad(self, file: str, key: str, what: str) -> None:
         self.problems.append(Problem(file, key, what))
 
-    def build(self, raw: Mapping[str, Any], locales_raw: Mapping[str, Any]) -> Content | None:
+    def build(
+        self,
+        raw: Mapping[str, Any],
+        locales_raw: Mapping[str, Any],
+        wordings_raw: Mapping[str, Any],
+    ) -> Content | None:
         questions = self.questions(raw["questions"])
         states, transitions, initial, always = self.dialog(raw["dialog"], questions)
         rules = self.rulebook(raw["rules"], questions)
@@ -234,9 +240,13 @@ class _Checker:
             self.bad("locales/en.yaml", "-", "the English locale is required")
             return None
         locales = {
-            name: self.locale(name, data, questions, advice_sources, rules)
+            name: self.locale(
+                name, data, wordings_raw.get(name) or {}, questions, advice_sources, rules
+            )
             for name, data in locales_raw.items()
         }
+        for name in set(wordings_raw) - set(locales_raw):
+            self.bad(f"wordings/{name}.yaml", "-", f"there is no locales/{name}.yaml")
         self.same_keys(locales_raw)
         for name, texts in locales.items():
             if texts is not None:
@@ -548,6 +558,7 @@ class _Checker:
         self,
         name: str,
         data: Mapping[str, Any],
+        wordings: Mapping[str, Any],
         questions: Mapping[str, QuestionSpec],
         advice_sources: Mapping[str, Any],
         rules: RuleBook,
@@ -558,6 +569,8 @@ class _Checker:
         question_text: dict[str, str] = {}
         hints: dict[str, str] = {}
         qtable = data.get("questions") or {}
+        wtable = wordings.get("questions") or {}
+        wf = f"wordings/{name}.yaml"
         for qid, spec in questions.items():
             entry = qtable.get(qid)
             if not isinstance(entry, dict):
@@ -575,17 +588,22 @@ class _Checker:
                     self.bad(f, okey, "is missing")
                     continue
                 labels[qid][oid] = self.text(f, f"{okey}.label", o.get("label"))
-                syn = o.get("synonyms", [])
+                wkey = f"questions.{qid}.{oid}"
+                syn = (wtable.get(qid) or {}).get(oid, [])
                 if not _str_list(syn):
-                    self.bad(f, f"{okey}.synonyms", "must be a list of strings")
+                    self.bad(wf, wkey, "must be a list of strings")
                     syn = []
                 synonyms[qid][oid] = tuple(normalize(s) for s in syn)
                 for phrase in {normalize(labels[qid][oid]), normalize(oid), *synonyms[qid][oid]}:
                     other = claimed.setdefault(phrase, oid)
                     if other != oid:
-                        self.bad(f, f"{okey}.synonyms", f"{phrase!r} also means {other!r}")
+                        self.bad(wf, wkey, f"{phrase!r} also means {other!r}")
             for extra in set(opts) - set(spec.options):
                 self.bad(f, f"questions.{qid}.options.{extra}", "is not an option of the question")
+            for extra in set(wtable.get(qid) or {}) - set(spec.options):
+                self.bad(wf, f"questions.{qid}.{extra}", "is not an option of the question")
+        for extra in set(wtable) - set(questions):
+            self.bad(wf, f"questions.{extra}", "is not a question")
         prompts = data.get("prompts") or {}
         for prompt, options in PROMPTS.items():
             p = prompts.get(prompt)
@@ -635,11 +653,11 @@ class _Checker:
         return {k: self.text(file, f"{section}.{k}", data.get(k)) for k in keys}
 
     def same_keys(self, locales_raw: Mapping[str, Any]) -> None:
-        reference = set(_paths(locales_raw["en"])) - _SYNONYM_PATHS(locales_raw["en"])
+        reference = set(_paths(locales_raw["en"])) - _identity_paths(locales_raw["en"])
         for name, data in locales_raw.items():
             if name == "en":
                 continue
-            have = set(_paths(data)) - _SYNONYM_PATHS(data)
+            have = set(_paths(data)) - _identity_paths(data)
             for missing in sorted(reference - have):
                 self.bad(f"locales/{name}.yaml", missing, "is missing (present in en.yaml)")
 
@@ -679,8 +697,12 @@ def _paths(data: Any, prefix: str = "") -> Iterator[str]:
         yield prefix
 
 
-def _SYNONYM_PATHS(data: Any) -> set[str]:
-    return {p for p in _paths(data) if p.endswith(".synonyms") or p in ("locale", "name")}
+def _identity_paths(data: Any) -> set[str]:
+    """The keys that name a locale rather than translate a text."""
+    return {p for p in _paths(data) if p in ("locale", "name")}
+
+
+_SUBFOLDERS = ("locales", "wordings")
 
 
 def _str_list(value: Any) -> TypeGuard[list[str]]:

@@ -38,6 +38,9 @@ def publish_new_content(root: Path) -> None:
     rules = root / "rules.yaml"
     text = rules.read_text(encoding="utf-8")
     rules.write_text(text[: text.index("extras:")] + "extras: []\n", encoding="utf-8")
+    wordings = root / "wordings" / "en.yaml"
+    text = wordings.read_text(encoding="utf-8")
+    wordings.write_text(text[: text.index("  frequency:\n")], encoding="utf-8")
     _edit(
         root / "locales" / "en.yaml",
         "First, a safety check. Do you have any of these right now, or with the cramps?",

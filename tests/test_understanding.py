@@ -48,7 +48,7 @@ def test_answer_is_understood_when_typed_as_person_would(
     ("question", "typed", "reason"),
     [
         ("red_flags", "chest pain, none", "none_with_others"),
-        ("red_flags", "1, 10", "none_with_others"),
+        ("red_flags", "1, 11", "none_with_others"),
         ("where", "calf, foot", "pick_one"),
         ("where", "9", "not_understood"),
         ("where", "0", "not_understood"),

@@ -87,7 +87,7 @@ async def test_multi_question_uses_one_select_menu_when_asked(chat: Chat) -> Non
     assert first is not None
     [select] = first.components()
     assert select["type"] == 3 and select["custom_id"].startswith("cbsel:")
-    assert select["min_values"] == 1 and select["max_values"] == len(select["options"]) == 10
+    assert select["min_values"] == 1 and select["max_values"] == len(select["options"]) == 11
 
 
 async def test_single_question_uses_rows_of_at_most_five_buttons_when_asked(chat: Chat) -> None:
