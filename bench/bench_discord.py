@@ -44,9 +44,9 @@ with warnings.catch_warnings():
 
 from bench.quick import sized
 from bench.rounds import cpu_us, interleave, per_second, print_ratios
-from bot import discord_render as render
 from bot.app import build_app
-from bot.discord_messenger import DONE_EVENT, build_client
+from bot.platforms.discord import render
+from bot.platforms.discord.messenger import DONE_EVENT, build_client
 from bot.settings import Settings
 from dialogs.content import load_content
 from dialogs.machine import Interview

@@ -46,9 +46,9 @@ from telegram.request import BaseRequest, RequestData
 from bench.quick import sized
 from bench.rounds import cpu_us, interleave, per_second, print_ratios
 from bot.app import build_app
+from bot.platforms.telegram.messenger import build_application
+from bot.platforms.telegram.render import CHECKED, outcome_messages
 from bot.settings import Settings
-from bot.telegram_messenger import build_application
-from bot.telegram_render import CHECKED, outcome_messages
 from dialogs.content import Texts
 from dialogs.types import Incoming, Outcome
 
@@ -324,7 +324,7 @@ async def sample_outcome() -> tuple[Texts, str]:
         outcome = replies[-1]
         assert isinstance(outcome, Outcome)
         texts = app.engine.texts("en")
-        return texts, outcome_messages(outcome, texts, dict(outcome.citations))[0]
+        return texts, outcome_messages(outcome, texts)[0]
     finally:
         await app.close()
 

@@ -8,10 +8,7 @@ from pathlib import Path
 
 from bot.settings import Settings
 from bot.stores import open_store
-from dialogs.content import load_content
-from dialogs.engine import Engine
-from dialogs.machine import Interview
-from dialogs.store import ConversationStore
+from dialogs import ConversationStore, Engine, Interview, load_content
 
 log = logging.getLogger(__name__)
 

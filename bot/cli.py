@@ -10,8 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.settings import Settings, SettingsError, load_settings
-from dialogs.content import ContentError, load_content
-from dialogs.store import StoreUnavailable
+from dialogs import ContentError, StoreUnavailable, load_content
 
 log = logging.getLogger("crampbot")
 
@@ -46,7 +45,7 @@ def parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the bot on a chat platform")
     run.add_argument("platform", choices=["telegram", "discord", "all"])
 
-    from bot.admin import add_admin_parser
+    from bot.ops.admin import add_admin_parser
 
     add_admin_parser(sub)
     return top
@@ -114,7 +113,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         return run(settings, args.platform)
     if args.command == "admin":
-        from bot.admin import run_admin
+        from bot.ops.admin import run_admin
 
         return run_admin(args, settings)
     raise AssertionError(args.command)
@@ -139,7 +138,7 @@ def _check(settings: Settings) -> int:
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
     """The terminal chat; Ctrl-C at the prompt ends it (status 0), like end of input."""
     from bot.app import build_app
-    from bot.console import chat
+    from bot.platforms.console import chat
 
     loop = asyncio.new_event_loop()
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dialogs.content import Content
+from dialogs import Content
 
 
 def mermaid(content: Content) -> str:

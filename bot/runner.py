@@ -14,7 +14,7 @@ import signal
 
 from bot.app import App, build_app, load_interview
 from bot.settings import Settings
-from dialogs.content import ContentError
+from dialogs import ContentError
 
 log = logging.getLogger(__name__)
 # Library loggers that say too much at INFO: httpx logs every Bot API URL, which
@@ -55,8 +55,8 @@ def run(settings: Settings, platform: str) -> int:
 
 
 async def _serve(settings: Settings, platform: str) -> int:
-    from bot.operators import Operators
-    from bot.retention import sweep_forever
+    from bot.ops.commands import Operators
+    from bot.stores.retention import sweep_forever
 
     app = await build_app(settings)
     stop = asyncio.Event()
@@ -70,14 +70,14 @@ async def _serve(settings: Settings, platform: str) -> int:
     if platform in ("telegram", "all"):
         # python-telegram-bot 22 warns on every RetryAfter unless it may use timedelta.
         os.environ.setdefault("PTB_TIMEDELTA", "true")
-        from bot import telegram_messenger
+        from bot.platforms.telegram import messenger as telegram
 
-        serving = telegram_messenger.serve(app, stop, operators)
+        serving = telegram.serve(app, stop, operators)
         platforms.append(asyncio.create_task(serving, name="telegram"))
     if platform in ("discord", "all"):
-        from bot import discord_messenger
+        from bot.platforms.discord import messenger as discord
 
-        serving = discord_messenger.serve(app, stop, operators)
+        serving = discord.serve(app, stop, operators)
         platforms.append(asyncio.create_task(serving, name="discord"))
     log.info("crampbot running on %s", platform)
     try:

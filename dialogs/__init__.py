@@ -1,6 +1,47 @@
 """The platform-free core of the cramp interview.
 
 It imports only the standard library, ``transitions`` and PyYAML: chat
-platforms live in ``bot/`` and talk to the core through the small frozen
-types in :mod:`dialogs.types`.
+platforms live in ``bot/`` and use only the names exported here (an
+architecture test holds them to it).
 """
+
+from dialogs.content import OUTCOME_STATE, STOPPED_STATE, Content, ContentError, Texts, load_content
+from dialogs.engine import Engine
+from dialogs.machine import Interview
+from dialogs.record import Conversation, CorruptRecord
+from dialogs.store import FORGOTTEN, AuditEntry, ConversationStore, StoreUnavailable
+from dialogs.types import (
+    ConversationKey,
+    Incoming,
+    Message,
+    Option,
+    Outcome,
+    Question,
+    Reply,
+    Section,
+)
+
+__all__ = [
+    "FORGOTTEN",
+    "OUTCOME_STATE",
+    "STOPPED_STATE",
+    "AuditEntry",
+    "Content",
+    "ContentError",
+    "Conversation",
+    "ConversationKey",
+    "ConversationStore",
+    "CorruptRecord",
+    "Engine",
+    "Incoming",
+    "Interview",
+    "Message",
+    "Option",
+    "Outcome",
+    "Question",
+    "Reply",
+    "Section",
+    "StoreUnavailable",
+    "Texts",
+    "load_content",
+]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+from pathlib import Path
 
 from bot.graph import document
 from dialogs.content import Content
@@ -58,3 +59,67 @@ def test_one_machine_serves_every_conversation_when_many_chat(interview) -> None
 
     asyncio.run(talk())
     assert interview.machine.models == []
+
+
+def _imports(path: Path) -> list[tuple[str, int]]:
+    """Every absolute module ``path`` imports, with its line number."""
+    tree = ast.parse(path.read_text(), str(path))
+    found: list[tuple[str, int]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(a.name, node.lineno) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.module, node.lineno))
+    return found
+
+
+def test_bot_uses_only_the_public_core_api_when_scanned() -> None:
+    import dialogs
+
+    for path in (ROOT / "bot").rglob("*.py"):
+        for module, line in _imports(path):
+            where = f"{path.relative_to(ROOT)}:{line}"
+            assert module.split(".")[0] != "dialogs" or module == "dialogs", (
+                f"{where} imports {module}: use `from dialogs import ...` (dialogs.__all__)"
+            )
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "dialogs":
+                for alias in node.names:
+                    assert alias.name in dialogs.__all__, f"{path.name}: {alias.name} is not public"
+
+
+def _module_map() -> dict[str, list[str]]:
+    """The README's module map: top folder -> the paths listed under it."""
+    text = (ROOT / "README.md").read_text()
+    block = text.split("## How it works", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    listed: dict[str, list[str]] = {}
+    top = ""
+    for line in block.splitlines():
+        if not line.strip():
+            continue
+        first = line.split()[0]
+        if not line.startswith(" "):
+            top = first
+            listed[top] = []
+        else:
+            listed[top].append(first)
+    return listed
+
+
+def test_readme_module_map_matches_the_tree_when_modules_move() -> None:
+    listed = _module_map()
+    for top in ("bot/", "dialogs/", "content/"):
+        assert top in listed, f"README module map lacks {top}"
+        named = {top + p for p in listed[top]}
+        missing = [p for p in named if not (ROOT / p).is_file()]
+        assert not missing, f"README module map lists what does not exist: {missing}"
+        tree = {
+            str(p.relative_to(ROOT))
+            for p in (ROOT / top).rglob("*")
+            if p.suffix in (".py", ".yaml")
+            and p.name != "__init__.py"
+            and "__pycache__" not in p.parts
+        }
+        unlisted = sorted(tree - named)
+        assert not unlisted, f"README module map misses: {unlisted}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dialogs.store import ConversationStore, StoreUnavailable
+from dialogs import ConversationStore, StoreUnavailable
 
 
 async def open_store(url: str, retention_seconds: float = 30 * 86400.0) -> ConversationStore:

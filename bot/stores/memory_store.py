@@ -7,8 +7,7 @@ from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
-from dialogs.record import Conversation, CorruptRecord
-from dialogs.store import FORGOTTEN, AuditEntry
+from dialogs import FORGOTTEN, AuditEntry, Conversation, CorruptRecord
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,7 @@ from urllib.parse import urlsplit
 
 import redis.asyncio as redis
 
-from dialogs.record import Conversation, CorruptRecord
-from dialogs.store import FORGOTTEN, AuditEntry, StoreUnavailable
+from dialogs import FORGOTTEN, AuditEntry, Conversation, CorruptRecord, StoreUnavailable
 
 log = logging.getLogger(__name__)
 

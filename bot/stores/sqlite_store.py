@@ -6,13 +6,11 @@ the database file and a ``TRUNCATE`` checkpoint after every delete empties the
 another process holds a read transaction; the next delete's checkpoint will.)
 
 Calls run directly on the event loop, not via ``asyncio.to_thread``: each is one
-short autocommit statement on the primary key, ~20-30 us here (``synchronous=NORMAL``
-skips the fsync per commit; a load and a save together ~40-60 us), while one thread
-hop alone costs ~45-150 us, so threads would make a ~165 us Engine step 1.5-3x slower
-(``python -m bench.bench_stores``). The loop stalls only while another process holds
-the write lock, i.e. for one such statement; ``busy_timeout`` bounds the wait. WAL
-checkpoints take milliseconds: one every ~1000 written pages, and one per delete or
-purge (~15 ms here, with its fsyncs), which is rare and the price of forgetting for real.
+short autocommit statement on the primary key (``synchronous=NORMAL`` skips the
+fsync per commit), cheaper than the thread hop itself (``python -m bench.bench_stores``
+prints both). The loop stalls only while another process holds the write lock, i.e.
+for one such statement; ``busy_timeout`` bounds the wait. A checkpoint after each
+delete or purge costs its fsyncs, which is rare and the price of forgetting for real.
 """
 
 from __future__ import annotations
@@ -23,8 +21,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from dialogs.record import Conversation, CorruptRecord
-from dialogs.store import FORGOTTEN, AuditEntry, StoreUnavailable
+from dialogs import FORGOTTEN, AuditEntry, Conversation, CorruptRecord, StoreUnavailable
 
 log = logging.getLogger(__name__)
 

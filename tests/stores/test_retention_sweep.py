@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from bot.retention import sweep_forever
 from bot.stores.memory_store import InMemoryStore
+from bot.stores.retention import sweep_forever
 from dialogs.record import Conversation
 from dialogs.store import AuditEntry, ConversationStore
 from tests.stores.store_helpers import STORES, sample
@@ -73,7 +73,7 @@ async def test_sweep_purges_only_idle_records_when_it_runs_once(
     await save_idle(store, {"telegram:old": 45, "telegram:recent": 3}, now)
     stop = asyncio.Event()
     counting = StopAfterPurges(store, stop, rounds=1)
-    with caplog.at_level(logging.INFO, logger="bot.retention"):
+    with caplog.at_level(logging.INFO, logger="bot.stores.retention"):
         async with asyncio.timeout(10):  # hang guard only
             await sweep_forever(counting, 30 * DAY, stop, interval=0.001, clock=lambda: now)
     assert counting.cutoffs == [70 * DAY]
@@ -100,7 +100,7 @@ async def test_sweep_keeps_running_when_a_purge_fails(caplog: pytest.LogCaptureF
     await save_idle(store, {"telegram:old": 40}, 100 * DAY)
     stop = asyncio.Event()
     failing = FailingFirstPurge(store, stop, rounds=2)
-    with caplog.at_level(logging.INFO, logger="bot.retention"):
+    with caplog.at_level(logging.INFO, logger="bot.stores.retention"):
         async with asyncio.timeout(10):  # hang guard only
             await sweep_forever(failing, 30 * DAY, stop, interval=0.001, clock=lambda: 100 * DAY)
     assert len(failing.cutoffs) == 2

@@ -1,0 +1,1 @@
+"""Operator tools: ``/op`` chat commands, the audited actions behind them, ``crampbot admin``."""

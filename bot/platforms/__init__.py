@@ -1,0 +1,1 @@
+"""The chat front ends: Telegram, Discord and the terminal, and what they share."""

@@ -1,0 +1,142 @@
+"""The terminal chat: a pleasant interactive chat, or the contract's JSON lines."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import textwrap
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+from dialogs import ConversationKey, Engine, Incoming, Message, Outcome, Question, Reply
+
+
+def to_json(reply: Reply) -> dict[str, Any] | None:
+    """One reply as the contract's JSON object (``None`` for rendering hints)."""
+    if isinstance(reply, Question):
+        return {
+            "type": "question",
+            "question": reply.id,
+            "multi": reply.multi,
+            "text": reply.text,
+            "options": [{"id": o.id, "label": o.label} for o in reply.options],
+            "hint": reply.hint,
+            "step": reply.step,
+        }
+    if isinstance(reply, Outcome):
+        return {
+            "type": "outcome",
+            "category": reply.category,
+            "urgency": reply.urgency,
+            "also": list(reply.also),
+            "text": reply.text,
+            "sources": list(reply.sources),
+        }
+    if reply.kind == "answered":
+        return None
+    return {"type": "error" if reply.kind == "error" else "message", "text": reply.text}
+
+
+class Pretty:
+    """Renders replies for a person at a terminal: wrapped text, numbered options."""
+
+    def __init__(self, out: TextIO, width: int | None = None) -> None:
+        self.out = out
+        self.width = width or min(88, shutil.get_terminal_size((80, 24)).columns)
+
+    def show(self, replies: Iterable[Reply]) -> None:
+        for reply in replies:
+            if isinstance(reply, Question):
+                self.question(reply)
+            elif isinstance(reply, Outcome):
+                self.outcome(reply)
+            elif reply.kind != "answered":
+                prefix = "! " if reply.kind == "error" else ""
+                self.para(prefix + reply.text)
+        self.out.flush()
+
+    def para(self, text: str, indent: str = "", hang: str = "") -> None:
+        for line in text.splitlines() or [""]:
+            wrapped = textwrap.wrap(
+                line, self.width, initial_indent=indent, subsequent_indent=indent + hang
+            )
+            print("\n".join(wrapped) if wrapped else "", file=self.out)
+
+    def question(self, q: Question) -> None:
+        print(file=self.out)
+        number = f"Q{q.number}. " if q.number else ""
+        self.para(f"{number}{q.text}")
+        if q.hint:
+            self.para(f"({q.hint})")
+        for n, option in enumerate(q.options, 1):
+            self.para(f"{n:>2}. {option.label}", indent="  ", hang="    ")
+
+    def outcome(self, o: Outcome) -> None:
+        rule = "─" * min(self.width, 60)
+        print(f"\n{rule}", file=self.out)
+        self.para(o.headline)
+        for section in o.sections:
+            print(file=self.out)
+            self.para(section.title.upper())
+            for line in section.lines:
+                self.para(f"• {line}", indent="  ", hang="  ")
+            self.para(f"[{', '.join(section.sources)}]", indent="    ")
+        print(file=self.out)
+        self.para("SOURCES")
+        for sid, citation in o.citations:
+            self.para(f"{sid}: {citation}", indent="  ", hang="  ")
+        print(file=self.out)
+        self.para(o.disclaimer)
+        print(rule, file=self.out)
+
+
+def chat(
+    loop: asyncio.AbstractEventLoop,
+    engine: Engine,
+    user: str,
+    locale: str,
+    jsonl: bool,
+    stdin: TextIO,
+    stdout: TextIO,
+) -> int:
+    """Chat with ``console:<user>`` until end of input; returns the exit status.
+
+    Lines are read outside the event loop (``loop`` runs one engine call at a
+    time), so Ctrl-C at the prompt stops the chat at once.
+    """
+    key = ConversationKey("console", user)
+    pretty = None if jsonl else Pretty(stdout)
+
+    def show(replies: list[Reply]) -> None:
+        if pretty is not None:
+            pretty.show(replies)
+            return
+        for reply in replies:
+            data = to_json(reply)
+            if data is not None:
+                stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+        stdout.flush()
+
+    interactive = pretty is not None and stdin.isatty()
+    show(loop.run_until_complete(engine.handle(key, Incoming(command="start"), locale)))
+    while True:
+        if interactive:
+            try:
+                line = input("> ")
+            except EOFError:
+                print(file=stdout)
+                return 0
+        else:
+            line = stdin.readline()
+            if not line:
+                return 0
+            line = line.rstrip("\r\n")
+        if not line.strip():
+            if interactive:
+                continue
+            current = loop.run_until_complete(engine.current(key, locale))
+            error = Message(engine.texts(locale).messages["not_understood"], kind="error")
+            show([error, *current])
+            continue
+        show(loop.run_until_complete(engine.handle(key, Incoming.from_text(line), locale)))

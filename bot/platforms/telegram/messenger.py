@@ -1,0 +1,401 @@
+"""The Telegram adapter (python-telegram-bot 22): updates in, engine events, rendered replies out.
+
+Thin by design: no dialog logic here. Private chats run the interview with
+inline keyboards; groups only get a deep link into the private chat and public
+fact sheets, so no answer is ever shown in a group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from telegram import (
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    CallbackQuery,
+    Message,
+    Update,
+)
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+from telegram.helpers import create_deep_linked_url
+
+from bot.app import App
+from bot.platforms import buttons
+from bot.platforms.chat import MessageRefs, OperatorCommands, topics_menu
+from bot.platforms.telegram.render import (
+    GROUP_COMMANDS,
+    PRIVATE_COMMANDS,
+    answered_html,
+    commands,
+    factsheet_html,
+    invite_markup,
+    keyboard,
+    outcome_messages,
+    question_html,
+)
+from dialogs import ConversationKey, Incoming, Outcome, Question, Reply
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+HTML = ParseMode.HTML
+SEND_ATTEMPTS = 3
+BACKOFF_SECONDS = 0.2
+RATE_LIMIT_RETRIES = 3
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+T = TypeVar("T")
+Context = ContextTypes.DEFAULT_TYPE
+
+
+class _Human(filters.MessageFilter):
+    """Messages a person sent: not a bot, not an anonymous admin or channel."""
+
+    def filter(self, message: Message) -> bool:
+        return message.from_user is not None and not message.from_user.is_bot
+
+
+NEW = filters.UpdateType.MESSAGE & _Human(name="HUMAN")
+PRIVATE = NEW & filters.ChatType.PRIVATE
+GROUP = NEW & filters.ChatType.GROUPS
+
+
+@dataclass(frozen=True, slots=True)
+class _Where:
+    """Where replies go; ``key`` is set in private chats, so a blocked bot marks it inactive."""
+
+    chat_id: int
+    thread: int | None = None
+    key: ConversationKey | None = None
+    # Raise Forbidden to the caller too (a notifier must know the person was not told).
+    strict: bool = False
+
+
+class TelegramMessenger:
+    """Handlers for one Application: translate updates, call the engine, render its replies."""
+
+    def __init__(self, app: App, operators: OperatorCommands | None = None) -> None:
+        self.engine = app.engine
+        self.operators = operators
+        self.bot: Any = None
+        # chat id -> (message id, HTML) of the last question sent, to edit it once typed-answered.
+        self._questions: MessageRefs[int, tuple[int, str]] = MessageRefs()
+
+    def install(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        """Register the handlers, the error handler and (if offered) the operators' notifier."""
+        self.bot = application.bot
+        # Button presses first: they are most updates, and PTB tries handlers in order.
+        handlers: list[Any] = [
+            CallbackQueryHandler(self.on_press),
+            CommandHandler("crampinfo", self.on_crampinfo, filters=NEW),
+        ]
+        if self.operators is not None:
+            handlers.append(CommandHandler("op", self.on_op, filters=NEW))
+            self.operators.add_notifier(PLATFORM, self.notify)
+        handlers += [
+            CommandHandler(("cramps", "start", "help"), self.on_invite, filters=GROUP),
+            CommandHandler("about", self.on_about, filters=GROUP),
+            MessageHandler(PRIVATE & filters.TEXT, self.on_private_text),
+        ]
+        application.add_handlers(handlers)
+        application.add_error_handler(self.on_error)
+
+    async def on_private_text(self, update: Update, context: Context) -> None:
+        """Typed answers and commands in a private chat go to the engine as typed."""
+        message, user = update.effective_message, update.effective_user
+        assert message is not None and message.text is not None and user is not None
+        log.info("update %s: private message", update.update_id)
+        key = ConversationKey(PLATFORM, str(user.id))
+        event = Incoming.from_text(message.text, event_id=str(update.update_id))
+        replies = await self.engine.handle(key, event, user.language_code)
+        await self._show(_Where(message.chat_id, key=key), replies, user.language_code)
+
+    async def on_press(self, update: Update, context: Context) -> None:
+        """A button press; the query is always answered, so no spinner is left hanging."""
+        query = update.callback_query
+        assert query is not None
+        log.info("update %s: button press", update.update_id)
+        notice = None
+        try:
+            notice = await self._press(update.update_id, query)
+        finally:
+            await self._answer(query, notice)
+
+    async def _press(self, update_id: int, query: CallbackQuery) -> str | None:
+        press, message = buttons.decode(query.data), query.message
+        if (
+            press is None
+            or not isinstance(message, Message)
+            or message.chat.type != ChatType.PRIVATE
+        ):
+            log.info("update %s: ignored button data", update_id)
+            return None
+        locale = query.from_user.language_code
+        key = ConversationKey(PLATFORM, str(query.from_user.id))
+        where = _Where(message.chat_id, key=key)
+        choice: tuple[str, ...] = (press.payload,)
+        if press.kind != "pick":
+            question = self.engine.question(press.question, press.step, locale)
+            chosen = press.chosen(question) if question is not None and question.multi else None
+            if question is None or chosen is None:
+                log.info("update %s: ignored button data", update_id)
+                return None
+            choice = chosen
+            if press.kind == "toggle":
+                markup = keyboard(question, self.engine.texts(locale), frozenset(choice))
+                await self._call(
+                    where,
+                    lambda chat: self.bot.edit_message_reply_markup(
+                        chat, message.message_id, reply_markup=markup
+                    ),
+                )
+                return None
+        replies = await self.engine.handle(key, press.incoming(choice, str(update_id)), locale)
+        return await self._show(where, replies, locale, query)
+
+    async def on_invite(self, update: Update, context: Context) -> None:
+        """``/cramps`` (or /start, /help) in a group: a deep link to the private chat, no more."""
+        message, user = update.effective_message, update.effective_user
+        assert message is not None and user is not None
+        log.info("update %s: group invite", update.update_id)
+        texts = self.engine.texts(user.language_code)
+        url = create_deep_linked_url(self.bot.username, "cramps")
+        markup = invite_markup(url, texts)
+        await self._send(_where(message), texts.messages["welcome"], reply_markup=markup)
+
+    async def on_about(self, update: Update, context: Context) -> None:
+        """``/about`` in a group: what the bot is, from the content."""
+        message, user = update.effective_message, update.effective_user
+        assert message is not None and user is not None
+        await self._send(_where(message), self.engine.texts(user.language_code).messages["about"])
+
+    async def on_crampinfo(self, update: Update, context: Context) -> None:
+        """``/crampinfo TOPIC``: a public fact sheet; without a known topic, the topics."""
+        message, user = update.effective_message, update.effective_user
+        assert message is not None and user is not None
+        log.info("update %s: fact sheet", update.update_id)
+        locale = user.language_code
+        topic = context.args[0] if context.args else ""
+        sheet = self.engine.factsheet(topic, locale) if topic else None
+        if sheet is None:
+            await self._send(_where(message), topics_menu(self.engine.factsheet_topics))
+            return
+        citations = self.engine.citations(sheet.sources)
+        for part in factsheet_html(sheet, self.engine.texts(locale), citations):
+            await self._send(_where(message), part, parse_mode=HTML)
+
+    async def on_op(self, update: Update, context: Context) -> None:
+        """``/op ...``: the operators' handler decides; its lines go back as plain messages."""
+        message, user = update.effective_message, update.effective_user
+        assert message is not None and message.text is not None and user is not None
+        assert self.operators is not None
+        log.info("update %s: operator command", update.update_id)
+        args = Incoming.from_text(message.text).args
+        private = message.chat.type == ChatType.PRIVATE
+        origin = f"telegram {message.chat.type} chat {message.chat_id}"
+        lines = await self.operators.handle(
+            PLATFORM, str(user.id), args, private=private, origin=origin
+        )
+        for line in lines:
+            await self._send(_where(message), line)
+
+    async def on_error(self, update: object, context: Context) -> None:
+        """Log the update id and the error class; details (never message text) at debug level."""
+        update_id = update.update_id if isinstance(update, Update) else None
+        log.warning("update %s failed: %s", update_id, type(context.error).__name__)
+        log.debug("update %s failure details", update_id, exc_info=context.error)
+
+    async def notify(self, user_id: str, replies: list[Reply]) -> None:
+        """Show ``replies`` to a person in their private chat (used by operators' restarts)."""
+        key = ConversationKey(PLATFORM, user_id)
+        await self._show(_Where(int(user_id), key=key, strict=True), replies, None)
+
+    async def _show(
+        self,
+        where: _Where,
+        replies: list[Reply],
+        locale: str | None,
+        query: CallbackQuery | None = None,
+    ) -> str | None:
+        """Render replies in a private chat; return the text for the callback answer, if any."""
+        notice = None
+        texts = self.engine.texts(locale)
+        for reply in replies:
+            if isinstance(reply, Question):
+                text = question_html(reply)
+                markup = keyboard(reply, texts)
+                sent = await self._send(where, text, parse_mode=HTML, reply_markup=markup)
+                if sent is not None:
+                    self._questions.remember(where.chat_id, (sent.message_id, text))
+            elif isinstance(reply, Outcome):
+                for part in outcome_messages(reply, texts):
+                    await self._send(where, part, parse_mode=HTML)
+            elif reply.kind == "answered":
+                await self._mark_answered(where, reply.text, query)
+            elif reply.kind == "closed" and query is not None:
+                notice = reply.text
+            else:
+                await self._send(where, reply.text)
+        return notice
+
+    async def _mark_answered(self, where: _Where, answer: str, query: CallbackQuery | None) -> None:
+        """Edit the answered question's message to show the answer, without buttons."""
+        held = self._questions.pop(where.chat_id)
+        message = query.message if query is not None else None
+        if isinstance(message, Message):
+            mine = held is not None and held[0] == message.message_id
+            message_id = message.message_id
+            text = held[1] if held is not None and mine else message.text_html
+        elif held is not None:
+            message_id, text = held
+        else:
+            return
+        html = answered_html(text, answer)
+        await self._call(
+            where, lambda chat: self.bot.edit_message_text(html, chat, message_id, parse_mode=HTML)
+        )
+
+    async def _answer(self, query: CallbackQuery, notice: str | None) -> None:
+        try:
+            await self._call(
+                _Where(0), lambda _chat: query.answer(notice[:200] if notice else None)
+            )
+        except BadRequest as exc:  # e.g. the query is too old to answer
+            log.info("callback query not answered: %s", type(exc).__name__)
+
+    async def _send(self, where: _Where, text: str, **kwargs: Any) -> Message | None:
+        return await self._call(
+            where,
+            lambda chat: self.bot.send_message(
+                chat, text, message_thread_id=where.thread, **kwargs
+            ),
+        )
+
+    async def _call(self, where: _Where, action: Callable[[int], Awaitable[T]]) -> T | None:
+        """Run one Bot API call with the good-citizen rules.
+
+        Retries network errors and 5xx with a small backoff, follows a group's
+        migration to a supergroup, marks a person who blocked the bot inactive,
+        and ignores "message is not modified". RetryAfter is the rate limiter's.
+        """
+        chat = where.chat_id
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            try:
+                return await action(chat)
+            except ChatMigrated as exc:
+                log.info("chat migrated to a supergroup; resending")
+                chat = int(exc.new_chat_id)
+            except Forbidden as exc:
+                log.info("chat unreachable: %s", type(exc).__name__)
+                if where.key is not None:
+                    await self.engine.mark_inactive(where.key)
+                if where.strict:
+                    raise
+                return None
+            except BadRequest as exc:
+                if "not modified" in exc.message.lower():
+                    return None
+                raise
+            except NetworkError as exc:  # also TimedOut; BadRequest is caught above
+                if attempt == SEND_ATTEMPTS:
+                    raise
+                log.info("retrying a Bot API call after %s", type(exc).__name__)
+                await asyncio.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
+        return None
+
+
+def _where(message: Message) -> _Where:
+    """Reply in the message's chat and forum topic; private chats carry the person's key."""
+    thread = message.message_thread_id if message.is_topic_message else None
+    private = message.chat.type == ChatType.PRIVATE and message.from_user is not None
+    key = ConversationKey(PLATFORM, str(message.from_user.id)) if private else None  # type: ignore[union-attr]
+    return _Where(message.chat_id, thread, key)
+
+
+def build_application(
+    app: App,
+    operators: OperatorCommands | None = None,
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] | None = None,
+    rate_limiter: AIORateLimiter | None = None,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """Build the Application with our handlers.
+
+    ``builder`` lets a benchmark pick the transport. ``rate_limiter=None`` means
+    the default limiter, not none: Telegram's flood limits (30 messages a second
+    overall, 20 a minute per group; callback answers are not limited), retrying
+    RetryAfter up to three times; that limit is Telegram's ceiling, not ours.
+    A benchmark of our own cost passes ``AIORateLimiter(overall_max_rate=0,
+    group_max_rate=0)``.
+    """
+    settings = app.settings
+    builder = (builder or ApplicationBuilder()).token(settings.telegram_token)
+    builder = builder.rate_limiter(rate_limiter or AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+    if settings.telegram_base_url:
+        builder = builder.base_url(settings.telegram_base_url)
+    application = builder.build()
+    TelegramMessenger(app, operators).install(application)
+    return application
+
+
+async def set_commands(application: Application[Any, Any, Any, Any, Any, Any], app: App) -> None:
+    """Register the command menus: the interview's in private chats, the public ones in groups."""
+    default = app.engine.texts(app.settings.locale)
+    for texts in [default, *(t for t in app.engine.locales.values() if t is not default)]:
+        language = None if texts is default else texts.locale
+        for names, scope in (
+            (PRIVATE_COMMANDS, BotCommandScopeAllPrivateChats()),
+            (GROUP_COMMANDS, BotCommandScopeAllGroupChats()),
+        ):
+            await application.bot.set_my_commands(
+                commands(texts, names), scope=scope, language_code=language
+            )
+
+
+async def serve(app: App, stop: asyncio.Event, operators: OperatorCommands | None = None) -> None:
+    """Run the bot (long polling, or a webhook when configured) until ``stop`` is set."""
+    settings = app.settings
+    settings.require_telegram()
+    application = build_application(app, operators)
+    updater = application.updater
+    assert updater is not None
+    async with application:
+        try:
+            await set_commands(application, app)
+        except TelegramError as exc:
+            log.warning("could not register the command menus: %s", type(exc).__name__)
+        await application.start()
+        try:
+            if settings.telegram_webhook_url:
+                await updater.start_webhook(
+                    listen=settings.telegram_webhook_listen,
+                    port=settings.telegram_webhook_port,
+                    url_path=urlsplit(settings.telegram_webhook_url).path.lstrip("/"),
+                    webhook_url=settings.telegram_webhook_url,
+                    secret_token=settings.telegram_webhook_secret,
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+                log.info("telegram: webhook server on port %s", settings.telegram_webhook_port)
+            else:
+                await updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+                log.info("telegram: long polling")
+            await stop.wait()
+        finally:
+            if updater.running:
+                await updater.stop()
+            if application.running:
+                await application.stop()

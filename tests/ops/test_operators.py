@@ -1,0 +1,100 @@
+"""`/op` commands: who may use them, where, and what they do (platform-free part)."""
+
+from __future__ import annotations
+
+from bot.app import App
+from bot.ops.commands import Operators
+from bot.settings import Settings
+from bot.stores.memory_store import InMemoryStore
+from dialogs.engine import Engine
+from dialogs.machine import Interview
+from dialogs.types import Incoming, Reply
+
+
+def make(
+    interview: Interview, problems: list[str] | None = None
+) -> tuple[Operators, list[tuple[str, list[Reply]]]]:
+    settings = Settings(store="memory://", telegram_operators=("42",), discord_operators=("7",))
+    store = InMemoryStore()
+    app = App(settings, store, Engine(interview, store))
+    sent: list[tuple[str, list[Reply]]] = []
+    ops = Operators(app, reload=lambda: list(problems or []))
+
+    async def notify(user: str, replies: list[Reply]) -> None:
+        sent.append((user, replies))
+
+    ops.add_notifier("telegram", notify)
+    return ops, sent
+
+
+async def test_non_operator_is_refused_and_audited_when_using_op(interview: Interview) -> None:
+    ops, _ = make(interview)
+    lines = await ops.handle(
+        "telegram", "99", "status", private=True, origin="telegram private chat"
+    )
+    assert lines == ["Sorry, that command is only for the people who run this bot."]
+    (entry,) = await ops.ops.entries()
+    assert (entry.actor, entry.action, entry.result) == (
+        "telegram:99",
+        "refused",
+        "not an operator",
+    )
+
+
+async def test_operator_is_refused_without_data_when_in_a_group(interview: Interview) -> None:
+    ops, _ = make(interview)
+    await ops.app.engine.handle("telegram:5", Incoming(command="start"))
+    lines = await ops.handle(
+        "telegram", "42", "show telegram:5", private=False, origin="telegram group -100"
+    )
+    assert lines == ["Operator commands work only in a private chat with me."]
+    assert (await ops.ops.entries())[0].result == "not a private chat"
+
+
+async def test_status_counts_conversations_and_shows_audit_when_asked(interview: Interview) -> None:
+    ops, _ = make(interview)
+    engine = ops.app.engine
+    await engine.handle("telegram:1", Incoming(command="start"))
+    await engine.handle("telegram:2", Incoming(command="start"))
+    await engine.handle("telegram:2", Incoming(text="chest pain"))
+    (text,) = await ops.handle(
+        "telegram", "42", "status", private=True, origin="telegram private chat"
+    )
+    assert "1 active, 1 finished" in text
+    assert "red_flags 1" in text and "outcome 1" in text and "emergency 1" in text
+    assert "2026.11.1 (2)" in text
+
+
+async def test_restart_notifies_person_at_once_when_platform_allows(interview: Interview) -> None:
+    ops, sent = make(interview)
+    engine = ops.app.engine
+    await engine.handle("telegram:5", Incoming(command="start"))
+    await engine.handle("telegram:5", Incoming(text="none"))
+    (line,) = await ops.handle("telegram", "42", "restart telegram:5", private=True, origin="dm")
+    assert line == "Restarted telegram:5; they have been told."
+    ((user, replies),) = sent
+    assert user == "5" and "restarted by the bot's operator" in replies[0].text  # type: ignore[union-attr]
+    assert replies[-1].id == "red_flags"  # type: ignore[union-attr]
+    (line,) = await ops.handle("discord", "7", "restart discord:404", private=True, origin="dm")
+    assert line == "No conversation with key discord:404."
+
+
+async def test_restart_all_needs_confirmation_when_asked(interview: Interview) -> None:
+    ops, _ = make(interview)
+    await ops.app.engine.handle("discord:1", Incoming(command="start"))
+    await ops.app.engine.handle("discord:1", Incoming(text="none"))
+    (ask,) = await ops.handle("discord", "7", "restart all", private=True, origin="dm")
+    assert "confirm" in ask
+    assert (await ops.app.store.load("discord:1")).state == "where"  # type: ignore[union-attr]
+    (done,) = await ops.handle("discord", "7", "restart all confirm", private=True, origin="dm")
+    assert done.startswith("Restarted 1 interview(s)")
+    assert (await ops.app.store.load("discord:1")).state == "red_flags"  # type: ignore[union-attr]
+
+
+async def test_reload_reports_problems_and_keeps_content_when_invalid(interview: Interview) -> None:
+    ops, _ = make(
+        interview, problems=["advice.yaml: advice.stretch: source 'X' is not in `sources`"]
+    )
+    (text,) = await ops.handle("telegram", "42", "reload", private=True, origin="dm")
+    assert "still running the old content" in text and "advice.stretch" in text
+    assert ops.app.engine.interview is interview
