@@ -10,24 +10,32 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 
 from dialogs.content import OUTCOME_STATE, PROMPTS, STOPPED_STATE, Texts, normalize
 from dialogs.locks import KeyLocks
 from dialogs.machine import Interview
-from dialogs.outcome import compose
+from dialogs.outcome import compose, factsheet
 from dialogs.record import Conversation, CorruptRecord
 from dialogs.store import ConversationStore
-from dialogs.types import ConversationKey, Incoming, Message, Option, Question, Reply
+from dialogs.types import ConversationKey, Incoming, Message, Option, Question, Reply, Section
 from dialogs.understanding import Refusal, check_choice
 
 log = logging.getLogger(__name__)
 
 DAY = 24 * 3600.0
 START_COMMANDS = frozenset({"start", "cramps"})
-_FORGET = object()
-# What a change makes of a record: the record to save (or None, or _FORGET) and the replies.
-_Change = tuple[object, list[Reply]]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What one event makes of a conversation: the replies, the record to save
+    (``None``: nothing to save), and whether to forget the conversation instead."""
+
+    replies: list[Reply] = field(default_factory=list)
+    record: Conversation | None = None
+    forget: bool = False
 
 
 class Engine:
@@ -54,7 +62,46 @@ class Engine:
         self.interview = interview
 
     def texts(self, locale: str | None = None) -> Texts:
+        """The texts of ``locale``, or of the default locale when the content lacks it."""
         return self.interview.content.texts(locale)
+
+    @property
+    def locales(self) -> Mapping[str, Texts]:
+        """Every locale the content has, by its code."""
+        return self.interview.content.locales
+
+    def question(self, question: str, step: int, locale: str | None = None) -> Question | None:
+        """Question ``question`` as it was shown at ``step``, from content alone (no store read).
+
+        Adapters use it to redraw a multi-choice keyboard on a toggle press.
+        """
+        texts = self.texts(locale)
+        spec = self.interview.content.questions.get(question)
+        if spec is None:
+            return None
+        return Question(
+            id=spec.id,
+            text=texts.question_text[spec.id],
+            options=self.interview.options[(texts.locale, spec.id)],
+            multi=spec.multi,
+            step=step,
+            number=0,
+            hint=texts.hints[spec.id],
+        )
+
+    @property
+    def factsheet_topics(self) -> tuple[str, ...]:
+        """The topics of the public fact sheets (``/crampinfo TOPIC``)."""
+        return tuple(self.interview.content.factsheets)
+
+    def factsheet(self, topic: str, locale: str | None = None) -> Section | None:
+        """The public fact sheet on ``topic``: general advice only; ``None`` for no such topic."""
+        return factsheet(self.interview.content, self.texts(locale), topic.lower())
+
+    def citations(self, sources: Iterable[str]) -> tuple[tuple[str, str], ...]:
+        """``(source id, citation)`` for each of ``sources``, as outcomes carry them."""
+        names = self.interview.content.sources
+        return tuple((sid, names.get(sid, sid)) for sid in sources)
 
     async def handle(
         self, key: ConversationKey | str, event: Incoming, locale: str | None = None
@@ -63,18 +110,17 @@ class Engine:
         key = str(key)
         texts = self.texts(locale)
 
-        def change(record: Conversation | None, notice: str | None, now: float) -> _Change:
+        def change(record: Conversation | None, notice: str | None, now: float) -> Change:
             if record is not None and event.event_id and event.event_id in record.recent_events:
                 log.debug("event %s for %s already applied", event.event_id, key)
-                return None, self._current(record, texts)
-            step = _Step(self.interview, texts, now, self.idle_after)
-            result, replies = step.run(key, record, event)
+                return Change(self._current(record, texts))
+            result = _Turn(self.interview, texts, now, self.idle_after).run(key, record, event)
             if notice:
-                replies.insert(0, Message(texts.messages[notice]))
-            return result, replies
+                result.replies.insert(0, Message(text=texts.messages[notice]))
+            return result
 
         outcome = await self._transact(key, change, event.event_id)
-        return outcome[1] if outcome else [Message(texts.messages["busy"], kind="error")]
+        return outcome[1] if outcome else [Message(text=texts.messages["busy"], kind="error")]
 
     async def current(self, key: ConversationKey | str, locale: str | None = None) -> list[Reply]:
         """What the person should see now (the current question, prompt or outcome)."""
@@ -91,13 +137,13 @@ class Engine:
     async def restart(self, key: ConversationKey | str, notice: str = "operator_restart") -> bool:
         """Restart an interview from outside (an operator); the person is told on their next message."""
 
-        def change(record: Conversation | None, _: str | None, now: float) -> _Change:
+        def change(record: Conversation | None, _: str | None, now: float) -> Change:
             if record is None:
-                return None, []
-            fresh = _Step(self.interview, self.texts(), now, self.idle_after).fresh(record.key)
+                return Change()
+            fresh = _Turn(self.interview, self.texts(), now, self.idle_after).fresh(record.key)
             fresh.created_at, fresh.notice = record.created_at, notice
             fresh.recent_events, fresh.inactive = record.recent_events, record.inactive
-            return fresh, []
+            return Change(record=fresh)
 
         outcome = await self._transact(str(key), change)
         return bool(outcome and outcome[0])
@@ -105,18 +151,18 @@ class Engine:
     async def mark_inactive(self, key: ConversationKey | str) -> None:
         """Note that the person can no longer be reached (they blocked the bot)."""
 
-        def change(record: Conversation | None, _: str | None, now: float) -> _Change:
+        def change(record: Conversation | None, _: str | None, now: float) -> Change:
             if record is None or record.inactive:
-                return None, []
+                return Change()
             record.inactive = True
-            return record, []
+            return Change(record=record)
 
         await self._transact(str(key), change)
 
     async def _transact(
         self,
         key: str,
-        change: Callable[[Conversation | None, str | None, float], _Change],
+        change: Callable[[Conversation | None, str | None, float], Change],
         event_id: str | None = None,
     ) -> tuple[bool, list[Reply]] | None:
         """Load, change and save with compare-and-set under the key's lock, retrying conflicts.
@@ -129,26 +175,26 @@ class Engine:
                 record, notice = await self._load(key)
                 expected = record.version if record is not None else 0
                 now = self.clock()
-                result, replies = change(record, notice, now)
-                if result is None:
-                    return False, replies
-                if result is _FORGET:
+                result = change(record, notice, now)
+                if result.forget:
                     await self.store.delete(key)
                     log.info("conversation %s forgotten at the person's request", key)
-                    return True, replies
-                assert isinstance(result, Conversation)
-                result.version = expected + 1
-                result.updated_at = now
-                result.remember_event(event_id)
-                if await self.store.save(result, expected):
-                    return True, [_stamp(r, result.version) for r in replies]
+                    return True, result.replies
+                saved = result.record
+                if saved is None:
+                    return False, result.replies
+                saved.version = expected + 1
+                saved.updated_at = now
+                saved.remember_event(event_id)
+                if await self.store.save(saved, expected):
+                    return True, [_stamp(r, saved.version) for r in result.replies]
                 log.debug("version conflict on %s, retrying", key)
         log.warning("gave up on %s after %d conflicting saves", key, self.attempts)
         return None
 
     def _current(self, record: Conversation, texts: Texts) -> list[Reply]:
-        step = _Step(self.interview, texts, self.clock(), self.idle_after)
-        return [_stamp(r, record.version) for r in step.show(record)]
+        turn = _Turn(self.interview, texts, self.clock(), self.idle_after)
+        return [_stamp(r, record.version) for r in turn.show(record)]
 
     async def _load(self, key: str) -> tuple[Conversation | None, str | None]:
         try:
@@ -173,12 +219,23 @@ def _stamp(reply: Reply, version: int) -> Reply:
     if not isinstance(reply, Question) or reply.step == version:
         return reply
     return Question(
-        reply.id, reply.text, reply.options, reply.multi, version, reply.number, reply.hint
+        id=reply.id,
+        text=reply.text,
+        options=reply.options,
+        multi=reply.multi,
+        step=version,
+        number=reply.number,
+        hint=reply.hint,
     )
 
 
-class _Step:
-    """Works out one event's new record and replies; touches no store."""
+class _Turn:
+    """Works out one event's :class:`Change`; touches no store.
+
+    ``touched`` notes that the event changed the record on its way (a notice
+    shown, the person reachable again), so it is saved even when the answer
+    itself changes nothing.
+    """
 
     def __init__(self, interview: Interview, texts: Texts, now: float, idle_after: float) -> None:
         self.interview = interview
@@ -186,15 +243,10 @@ class _Step:
         self.texts = texts
         self.now = now
         self.idle_after = idle_after
-        self.dirty = False
-
-    def kept(self, record: Conversation) -> Conversation | None:
-        """``record`` if this event changed it already (notice shown, reachable again), else nothing to save."""
-        return record if self.dirty else None
 
     def say(self, key: str, kind: str = "info", **values: str) -> Message:
         text = self.texts.messages[key]
-        return Message(text.format(**values) if values else text, kind=kind)  # type: ignore[arg-type]
+        return Message(text=text.format(**values) if values else text, kind=kind)  # type: ignore[arg-type]
 
     def fresh(self, key: str) -> Conversation:
         return Conversation(
@@ -205,102 +257,97 @@ class _Step:
             updated_at=self.now,
         )
 
-    def run(
-        self, key: str, record: Conversation | None, event: Incoming
-    ) -> tuple[object, list[Reply]]:
-        command = event.command
+    def run(self, key: str, record: Conversation | None, event: Incoming) -> Change:
         if record is None:
             return self.first(key, event)
         replies: list[Reply] = []
+        touched = False
         if record.notice:
-            replies.append(
-                self.say(record.notice)
-                if record.notice in self.texts.messages
-                else self.say("restarted")
-            )
+            known = record.notice in self.texts.messages
+            replies.append(self.say(record.notice if known else "restarted"))
             record.notice = None
-            self.dirty = True
+            touched = True
         if record.inactive:
             record.inactive = False
-            self.dirty = True
-        if command in ("help", "about"):
-            return self.kept(record), [*replies, self.say(command), *self.show(record)]
-        if command == "forget":
-            return self.prompt(record, "forget", replies)
-        if command == "restart":
-            return self.restart(record, replies)
-        if command == "stop":
-            if record.state == STOPPED_STATE:
-                return self.kept(record), [*replies, self.say("already_stopped")]
-            self.interview.fire("stop", record)
-            record.answers = {}
-            return record, [*replies, self.say("stopped")]
+            touched = True
+        change = self.dispatch(record, event, replies)
+        if touched and change.record is None and not change.forget:
+            return replace(change, record=record)
+        return change
+
+    def dispatch(self, record: Conversation, event: Incoming, replies: list[Reply]) -> Change:
+        """Route the event: commands that work at any point, a pending prompt, then the rest."""
+        command = event.command
+        if command in ANYTIME:
+            return ANYTIME[command](self, record, event, replies)
         if record.pending:
             return self.answer_prompt(record, event, replies)
-        if command in START_COMMANDS:
-            if record.state == STOPPED_STATE:
-                return self.restart(record, replies)
-            greeting = [] if replies else [self.say("resumed")]
-            return self.kept(record), [*replies, *greeting, *self.show(record)]
-        if command == "back":
-            return self.back(record, replies)
+        if command in IN_INTERVIEW:
+            return IN_INTERVIEW[command](self, record, event, replies)
         if command is not None:
-            return self.kept(record), [
-                *replies,
-                self.say("unknown_command"),
-                *self.show(record),
-            ]
+            return Change([*replies, self.say("unknown_command"), *self.show(record)])
         idle = self.now - record.updated_at > self.idle_after
         if idle and self.interview.is_question(record.state) and record.answers:
             return self.prompt(record, "resume", replies)
         return self.answer(record, event, replies)
 
-    def first(self, key: str, event: Incoming) -> tuple[object, list[Reply]]:
+    def first(self, key: str, event: Incoming) -> Change:
+        """An event with no conversation yet: most commands only answer; others start one."""
         command = event.command
-        if command in ("help", "about"):
-            return None, [self.say(command)]
-        if command == "forget":
-            return None, [self.say("nothing_stored")]
-        if command == "stop":
-            return None, [self.say("already_stopped")]
-        if (
-            command is not None
-            and command not in START_COMMANDS
-            and command not in ("restart", "back")
-        ):
-            return None, [self.say("unknown_command")]
+        if command in FIRST_REPLIES:
+            return Change([self.say(FIRST_REPLIES[command])])
+        if command is not None and command not in START_COMMANDS | {"restart", "back"}:
+            return Change([self.say("unknown_command")])
         record = self.fresh(key)
-        return record, [self.say("welcome"), *self.show(record)]
+        return Change([self.say("welcome"), *self.show(record)], record)
 
-    def restart(self, record: Conversation, replies: list[Reply]) -> tuple[object, list[Reply]]:
-        self.interview.fire("restart", record)
-        record.answers, record.pending = {}, None
-        record.dialog_version, record.created_at = self.content.version, self.now
-        return record, [*replies, self.say("restarted"), *self.show(record)]
+    # -- commands (see ANYTIME and IN_INTERVIEW) ----------------------------
+    def info(self, record: Conversation, event: Incoming, replies: list[Reply]) -> Change:
+        """``/help`` and ``/about``: the text, then the current question again."""
+        return Change([*replies, self.say(event.command or "help"), *self.show(record)])
 
-    def back(self, record: Conversation, replies: list[Reply]) -> tuple[object, list[Reply]]:
+    def ask_forget(self, record: Conversation, event: Incoming, replies: list[Reply]) -> Change:
+        return self.prompt(record, "forget", replies)
+
+    def on_restart(self, record: Conversation, event: Incoming, replies: list[Reply]) -> Change:
+        return self.restart(record, replies)
+
+    def stop(self, record: Conversation, event: Incoming, replies: list[Reply]) -> Change:
         if record.state == STOPPED_STATE:
-            return self.kept(record), [*replies, self.say("already_stopped")]
+            return Change([*replies, self.say("already_stopped")])
+        self.interview.fire("stop", record)
+        record.answers = {}
+        return Change([*replies, self.say("stopped")], record)
+
+    def resume(self, record: Conversation, event: Incoming, replies: list[Reply]) -> Change:
+        """``/start`` or ``/cramps`` midway: carry on (or start again after /stop)."""
+        if record.state == STOPPED_STATE:
+            return self.restart(record, replies)
+        greeting = [] if replies else [self.say("resumed")]
+        return Change([*replies, *greeting, *self.show(record)])
+
+    def back(self, record: Conversation, event: Incoming, replies: list[Reply]) -> Change:
+        if record.state == STOPPED_STATE:
+            return Change([*replies, self.say("already_stopped")])
         if not record.answers:
-            return self.kept(record), [
-                *replies,
-                self.say("nothing_to_go_back"),
-                *self.show(record),
-            ]
+            return Change([*replies, self.say("nothing_to_go_back"), *self.show(record)])
         previous = next(reversed(record.answers))
         del record.answers[previous]
         self.interview.go_to(previous, record)
-        return record, [*replies, self.say("back"), *self.show(record)]
+        return Change([*replies, self.say("back"), *self.show(record)], record)
 
-    def prompt(
-        self, record: Conversation, name: str, replies: list[Reply]
-    ) -> tuple[object, list[Reply]]:
+    # -- the interview -----------------------------------------------------
+    def restart(self, record: Conversation, replies: list[Reply]) -> Change:
+        self.interview.fire("restart", record)
+        record.answers, record.pending = {}, None
+        record.dialog_version, record.created_at = self.content.version, self.now
+        return Change([*replies, self.say("restarted"), *self.show(record)], record)
+
+    def prompt(self, record: Conversation, name: str, replies: list[Reply]) -> Change:
         record.pending = name
-        return record, [*replies, *self.show(record)]
+        return Change([*replies, *self.show(record)], record)
 
-    def answer_prompt(
-        self, record: Conversation, event: Incoming, replies: list[Reply]
-    ) -> tuple[object, list[Reply]]:
+    def answer_prompt(self, record: Conversation, event: Incoming, replies: list[Reply]) -> Change:
         name = record.pending or ""
         options = PROMPTS[name]
         labels: Mapping[str, str] = self.texts.prompts[name]["options"]
@@ -315,42 +362,28 @@ class _Step:
         elif event.command in START_COMMANDS and name == "resume":
             chosen = "continue"
         if chosen is None:
-            return self.kept(record), [
-                *replies,
-                self.say("not_understood", "error"),
-                *self.show(record),
-            ]
+            return Change([*replies, self.say("not_understood", "error"), *self.show(record)])
         record.pending = None
         if chosen == "yes":
-            return _FORGET, [*replies, self.say("forgotten")]
+            return Change([*replies, self.say("forgotten")], forget=True)
         if chosen == "no":
-            return record, [*replies, self.say("forget_cancelled"), *self.show(record)]
+            return Change([*replies, self.say("forget_cancelled"), *self.show(record)], record)
         if chosen == "restart":
             return self.restart(record, replies)
-        return record, [*replies, self.say("resumed"), *self.show(record)]
+        return Change([*replies, self.say("resumed"), *self.show(record)], record)
 
-    def answer(
-        self, record: Conversation, event: Incoming, replies: list[Reply]
-    ) -> tuple[object, list[Reply]]:
+    def answer(self, record: Conversation, event: Incoming, replies: list[Reply]) -> Change:
         state = record.state
         if state == STOPPED_STATE:
-            return self.kept(record), [*replies, self.say("already_stopped")]
+            return Change([*replies, self.say("already_stopped")])
         if state == OUTCOME_STATE:
             if event.choice is not None:
-                return self.kept(record), [
-                    *replies,
-                    self.say("closed", "closed"),
-                    *self.show(record),
-                ]
-            return self.kept(record), [*replies, self.say("finished")]
+                return Change([*replies, self.say("closed", "closed"), *self.show(record)])
+            return Change([*replies, self.say("finished")])
         spec = self.content.questions[state]
         if event.choice is not None:
             if event.question != state or (event.step is not None and event.step != record.version):
-                return self.kept(record), [
-                    *replies,
-                    self.say("closed", "closed"),
-                    *self.show(record),
-                ]
+                return Change([*replies, self.say("closed", "closed"), *self.show(record)])
             understood: tuple[str, ...] | Refusal = check_choice(spec, tuple(event.choice))
         else:
             vocabulary = self.interview.vocabularies[(self.texts.locale, state)]
@@ -360,24 +393,33 @@ class _Step:
             if "options" in values:
                 labels = self.texts.labels[state]
                 values["options"] = ", ".join(labels[o] for o in values["options"].split(", "))
-            return self.kept(record), [
-                *replies,
-                self.say(understood.message, "error", **values),
-                *self.show(record),
-            ]
+            error = self.say(understood.message, "error", **values)
+            return Change([*replies, error, *self.show(record)])
         record.answers[state] = understood if spec.multi else understood[0]
         labels = self.texts.labels[state]
-        echo = Message(", ".join(labels[o] for o in understood), kind="answered", question=state)
+        echo = Message(
+            text=", ".join(labels[o] for o in understood), kind="answered", question=state
+        )
         self.interview.fire("answer", record)
-        return record, [*replies, echo, *self.show(record)]
+        return Change([*replies, echo, *self.show(record)], record)
 
     def show(self, record: Conversation) -> list[Reply]:
         """The current question, prompt or outcome of ``record``."""
         texts = self.texts
         if record.pending:
             prompt = texts.prompts[record.pending]
-            options = tuple(Option(o, prompt["options"][o]) for o in PROMPTS[record.pending])
-            return [Question(record.pending, prompt["text"], options, False, record.version, 0)]
+            options = tuple(
+                Option(id=o, label=prompt["options"][o]) for o in PROMPTS[record.pending]
+            )
+            question = Question(
+                id=record.pending,
+                text=prompt["text"],
+                options=options,
+                multi=False,
+                step=record.version,
+                number=0,
+            )
+            return [question]
         state = record.state
         if state == OUTCOME_STATE:
             verdict = self.content.rules.verdict(record.answers)
@@ -386,12 +428,36 @@ class _Step:
             return []
         return [
             Question(
-                state,
-                texts.question_text[state],
-                self.interview.options[(texts.locale, state)],
-                self.content.questions[state].multi,
-                record.version,
-                len(record.answers) + 1,
-                texts.hints[state],
+                id=state,
+                text=texts.question_text[state],
+                options=self.interview.options[(texts.locale, state)],
+                multi=self.content.questions[state].multi,
+                step=record.version,
+                number=len(record.answers) + 1,
+                hint=texts.hints[state],
             )
         ]
+
+
+_Command = Callable[[_Turn, Conversation, Incoming, list[Reply]], Change]
+ANYTIME: dict[str, _Command] = {
+    "help": _Turn.info,
+    "about": _Turn.info,
+    "forget": _Turn.ask_forget,
+    "restart": _Turn.on_restart,
+    "stop": _Turn.stop,
+}
+"""Commands that work at any point, even while a prompt waits for its answer."""
+IN_INTERVIEW: dict[str, _Command] = {
+    "start": _Turn.resume,
+    "cramps": _Turn.resume,
+    "back": _Turn.back,
+}
+"""Commands that work once no prompt is pending."""
+FIRST_REPLIES = {
+    "help": "help",
+    "about": "about",
+    "forget": "nothing_stored",
+    "stop": "already_stopped",
+}
+"""Commands that only answer (the message key) when there is no conversation yet."""
