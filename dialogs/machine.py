@@ -48,7 +48,7 @@ class Interview:
         )
         self._events = self.machine.events
         self.options = {
-            (locale, qid): tuple(Option(o, texts.labels[qid][o]) for o in spec.options)
+            (locale, qid): tuple(Option(id=o, label=texts.labels[qid][o]) for o in spec.options)
             for locale, texts in content.locales.items()
             for qid, spec in content.questions.items()
         }

@@ -25,7 +25,7 @@ def compose(
         if not fresh:
             return None
         sources = tuple(dict.fromkeys(s for a in fresh for s in content.advice_sources[a]))
-        return Section(title, tuple(texts.advice[a] for a in fresh), sources)
+        return Section(title=title, lines=tuple(texts.advice[a] for a in fresh), sources=sources)
 
     why: list[str] = []
     if not rule.combines:
@@ -68,7 +68,7 @@ def compose(
 def _urgency_first(section: Section | None, urgency: str) -> Section | None:
     if section is None:
         return None
-    return Section(section.title, (urgency, *section.lines), section.sources)
+    return Section(title=section.title, lines=(urgency, *section.lines), sources=section.sources)
 
 
 def _with_text(outcome: Outcome, content: Content, texts: Texts) -> Outcome:
@@ -83,13 +83,13 @@ def _with_text(outcome: Outcome, content: Content, texts: Texts) -> Outcome:
     )
     lines.append(outcome.disclaimer)
     return Outcome(
-        outcome.category,
-        outcome.urgency,
-        outcome.also,
-        outcome.headline,
-        outcome.sections,
-        outcome.sources,
-        outcome.disclaimer,
+        category=outcome.category,
+        urgency=outcome.urgency,
+        also=outcome.also,
+        headline=outcome.headline,
+        sections=outcome.sections,
+        sources=outcome.sources,
+        disclaimer=outcome.disclaimer,
         text="\n".join(lines),
         citations=tuple((sid, content.sources[sid]) for sid in outcome.sources),
     )
@@ -101,4 +101,4 @@ def factsheet(content: Content, texts: Texts, topic: str) -> Section | None:
     if ids is None:
         return None
     sources = tuple(dict.fromkeys(s for a in ids for s in content.advice_sources[a]))
-    return Section(topic, tuple(texts.advice[a] for a in ids), sources)
+    return Section(title=topic, lines=tuple(texts.advice[a] for a in ids), sources=sources)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ConversationKey:
     """Who a conversation belongs to: one interview per person per platform."""
 
@@ -22,10 +22,10 @@ class ConversationKey:
         platform, sep, user = text.partition(":")
         if not sep or not platform or not user:
             raise ValueError(f"not a conversation key (want platform:user): {text!r}")
-        return cls(platform, user)
+        return cls(platform=platform, user=user)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Incoming:
     """One thing the person did: typed text, pressed option(s), or a command.
 
@@ -54,7 +54,7 @@ class Incoming:
         return cls(text=line, event_id=event_id)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Option:
     """One answer the person can pick."""
 
@@ -62,7 +62,7 @@ class Option:
     label: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Question:
     """Ask the person something; ``step`` goes into buttons to detect stale presses."""
 
@@ -75,7 +75,7 @@ class Question:
     hint: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Message:
     """Anything else the bot says. ``kind="error"`` marks an answer it could not use."""
 
@@ -84,7 +84,7 @@ class Message:
     question: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Section:
     """One titled part of an outcome, with the source ids behind its lines."""
 
@@ -93,7 +93,7 @@ class Section:
     sources: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Outcome:
     """The end of an interview: what it may be, what to do, and how urgently."""
 

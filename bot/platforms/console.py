@@ -105,7 +105,7 @@ def chat(
     Lines are read outside the event loop (``loop`` runs one engine call at a
     time), so Ctrl-C at the prompt stops the chat at once.
     """
-    key = ConversationKey("console", user)
+    key = ConversationKey(platform="console", user=user)
     pretty = None if jsonl else Pretty(stdout)
 
     def show(replies: list[Reply]) -> None:
@@ -136,7 +136,7 @@ def chat(
             if interactive:
                 continue
             current = loop.run_until_complete(engine.current(key, locale))
-            error = Message(engine.texts(locale).messages["not_understood"], kind="error")
+            error = Message(text=engine.texts(locale).messages["not_understood"], kind="error")
             show([error, *current])
             continue
         show(loop.run_until_complete(engine.handle(key, Incoming.from_text(line), locale)))

@@ -141,7 +141,7 @@ async def test_engine_restarts_with_notice_when_record_is_corrupt(
     await corrupt(store, KEY)
     with caplog.at_level(logging.WARNING):
         replies = await engine.handle(KEY, Incoming(text="calf"))
-    assert replies[0] == Message(engine.texts().messages["record_unreadable"])
+    assert replies[0] == Message(text=engine.texts().messages["record_unreadable"])
     assert isinstance(replies[-1], Question) and replies[-1].id == "red_flags"
     assert any(KEY in m and "unreadable" in m for m in caplog.messages)
     record = await store.load(KEY)

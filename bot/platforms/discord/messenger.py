@@ -258,7 +258,7 @@ class CrampClient(discord.Client):
             await sink.send(content=text)
 
     def key(self, user: discord.abc.User) -> ConversationKey:
-        return ConversationKey(PLATFORM, str(user.id))
+        return ConversationKey(platform=PLATFORM, user=str(user.id))
 
     # -- errors ----------------------------------------------------------
     async def report(

@@ -120,7 +120,7 @@ class TelegramMessenger:
         message, user = update.effective_message, update.effective_user
         assert message is not None and message.text is not None and user is not None
         log.info("update %s: private message", update.update_id)
-        key = ConversationKey(PLATFORM, str(user.id))
+        key = ConversationKey(platform=PLATFORM, user=str(user.id))
         event = Incoming.from_text(message.text, event_id=str(update.update_id))
         replies = await self.engine.handle(key, event, user.language_code)
         await self._show(_Where(message.chat_id, key=key), replies, user.language_code)
@@ -146,7 +146,7 @@ class TelegramMessenger:
             log.info("update %s: ignored button data", update_id)
             return None
         locale = query.from_user.language_code
-        key = ConversationKey(PLATFORM, str(query.from_user.id))
+        key = ConversationKey(platform=PLATFORM, user=str(query.from_user.id))
         where = _Where(message.chat_id, key=key)
         choice: tuple[str, ...] = (press.payload,)
         if press.kind != "pick":
@@ -222,7 +222,7 @@ class TelegramMessenger:
 
     async def notify(self, user_id: str, replies: list[Reply]) -> None:
         """Show ``replies`` to a person in their private chat (used by operators' restarts)."""
-        key = ConversationKey(PLATFORM, user_id)
+        key = ConversationKey(platform=PLATFORM, user=user_id)
         await self._show(_Where(int(user_id), key=key, strict=True), replies, None)
 
     async def _show(
@@ -322,8 +322,9 @@ class TelegramMessenger:
 def _where(message: Message) -> _Where:
     """Reply in the message's chat and forum topic; private chats carry the person's key."""
     thread = message.message_thread_id if message.is_topic_message else None
-    private = message.chat.type == ChatType.PRIVATE and message.from_user is not None
-    key = ConversationKey(PLATFORM, str(message.from_user.id)) if private else None  # type: ignore[union-attr]
+    user, key = message.from_user, None
+    if message.chat.type == ChatType.PRIVATE and user is not None:
+        key = ConversationKey(platform=PLATFORM, user=str(user.id))
     return _Where(message.chat_id, thread, key)
 
 

@@ -37,7 +37,10 @@ def everything(groups: list[list[discord.Embed]]) -> str:
 
 def huge_outcome() -> Outcome:
     sections = tuple(
-        Section(f"Section {s} " + "t" * 300, tuple(f"line {s}.{i} " + "x" * 700 for i in range(12)))
+        Section(
+            title=f"Section {s} " + "t" * 300,
+            lines=tuple(f"line {s}.{i} " + "x" * 700 for i in range(12)),
+        )
         for s in range(30)
     )
     return Outcome(
@@ -71,14 +74,15 @@ def test_outcome_is_one_embed_with_urgency_and_sources_when_it_is_a_real_one(
 ) -> None:
     texts = content.texts("en")
     sheet_lines = (texts.urgency["emergency"], texts.advice["doctor_emergency"])
+    doctor = Section(title=texts.outcome["doctor"], lines=sheet_lines, sources=("nhs_cramps",))
     outcome = Outcome(
-        "emergency",
-        "emergency",
-        (),
-        texts.outcome["title"],
-        (Section(texts.outcome["doctor"], sheet_lines, ("nhs_cramps",)),),
-        ("nhs_cramps",),
-        texts.outcome["disclaimer"],
+        category="emergency",
+        urgency="emergency",
+        also=(),
+        headline=texts.outcome["title"],
+        sections=(doctor,),
+        sources=("nhs_cramps",),
+        disclaimer=texts.outcome["disclaimer"],
         citations=(("nhs_cramps", "NHS: Leg cramps"),),
     )
     [[embed]] = render.outcome_messages(outcome, texts)
@@ -104,12 +108,16 @@ def test_answered_text_fits_in_a_message_when_the_question_is_long() -> None:
 async def test_question_view_uses_one_value_select_when_a_single_question_has_many_options() -> (
     None
 ):
-    many = tuple(Option(f"o{i}", f"Option {i} " + "z" * 120) for i in range(30))
-    view = question_view(Question("where", "Where?", many, False, 3, 2))
+    many = tuple(Option(id=f"o{i}", label=f"Option {i} " + "z" * 120) for i in range(30))
+    view = question_view(
+        Question(id="where", text="Where?", options=many, multi=False, step=3, number=2)
+    )
     [select] = view.children
     assert isinstance(select, ChoiceSelect)
     assert select.item.max_values == 1 and len(select.item.options) == 25
-    few = question_view(Question("where", "Where?", many[:7], False, 3, 2))
+    few = question_view(
+        Question(id="where", text="Where?", options=many[:7], multi=False, step=3, number=2)
+    )
     labels = [b.item.label or "" for b in few.children if isinstance(b, PickButton)]
     assert len(labels) == 7 and all(len(label) <= render.LABEL_MAX for label in labels)
 

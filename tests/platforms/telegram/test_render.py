@@ -25,7 +25,7 @@ def outcome(sections: tuple[Section, ...]) -> Outcome:
 
 def test_outcome_is_one_message_when_it_fits(content) -> None:
     texts = content.texts("en")
-    sections = (Section("What it may be", ('Cramps <at night> & rest are "common".',)),)
+    sections = (Section(title="What it may be", lines=('Cramps <at night> & rest are "common".',)),)
     (message,) = outcome_messages(outcome(sections), texts)
     plain, entities = parse_html(message)
     assert 'Cramps <at night> & rest are "common".' in plain
@@ -38,7 +38,7 @@ def test_outcome_is_one_message_when_it_fits(content) -> None:
 def test_outcome_is_split_between_sections_when_it_is_too_long(content) -> None:
     texts = content.texts("en")
     line = "Stretch the calf & hold it <30 s>. " * 20
-    sections = tuple(Section(f"Part {i}", (line, line, line)) for i in range(12))
+    sections = tuple(Section(title=f"Part {i}", lines=(line, line, line)) for i in range(12))
     messages = outcome_messages(outcome(sections), texts)
     assert len(messages) > 1
     plains = [parse_html(m)[0] for m in messages]
@@ -68,8 +68,8 @@ def test_commands_take_descriptions_from_content_when_registered(content) -> Non
 def test_cached_keyboard_serialises_like_ptb_when_sent_again(content) -> None:
     """The keyboard keeps its serialised form; each send must still get PTB's exact, fresh dict."""
     texts = content.texts("en")
-    options = (Option("calf", "Calf"), Option("foot", "Foot, toes"))
-    question = Question("where", "Where?", options, True, 7, 2)
+    options = (Option(id="calf", label="Calf"), Option(id="foot", label="Foot, toes"))
+    question = Question(id="where", text="Where?", options=options, multi=True, step=7, number=2)
     markup = keyboard(question, texts, frozenset({"foot"}))
     expected = InlineKeyboardMarkup(markup.inline_keyboard).to_dict()
     first = markup.to_dict()
