@@ -284,3 +284,30 @@ async def test_person_is_reachable_again_when_they_write_after_blocking(chat: Ch
     assert (await chat.engine.store.load(chat.key)).inactive  # type: ignore[union-attr]
     await chat.say("/help")
     assert not (await chat.engine.store.load(chat.key)).inactive  # type: ignore[union-attr]
+
+
+async def test_engine_rebuilds_a_multi_question_for_a_step_when_an_adapter_asks(
+    interview: Interview,
+) -> None:
+    engine = Engine(interview, InMemoryStore())
+    [shown] = [
+        r for r in await engine.handle("t:1", Incoming(command="start")) if isinstance(r, Question)
+    ]
+    again = engine.question(shown.id, shown.step, "en")
+    assert again is not None and again.multi == shown.multi
+    assert (again.id, again.text, again.options, again.step) == (
+        shown.id,
+        shown.text,
+        shown.options,
+        shown.step,
+    )
+    assert engine.question("no_such_question", 1) is None
+
+
+async def test_fact_sheets_come_from_the_engine_when_a_topic_is_named(interview: Interview) -> None:
+    engine = Engine(interview, InMemoryStore())
+    topic = engine.factsheet_topics[0]
+    sheet = engine.factsheet(topic.upper(), "en")
+    assert sheet is not None and sheet.lines
+    assert [sid for sid, _ in engine.citations(sheet.sources)] == list(sheet.sources)
+    assert engine.factsheet("nonsense") is None
