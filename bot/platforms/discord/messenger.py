@@ -98,14 +98,26 @@ class CrampClient(discord.Client):
         self,
         interaction: discord.Interaction[Any] | None = None,
         dm: discord.Message | None = None,
-    ) -> AsyncIterator[None]:
-        """Wrap one handler: any failure is reported once; the event is always signalled done.
+        *,
+        ephemeral: bool | None = None,
+        thinking: bool = False,
+    ) -> AsyncIterator[bool]:
+        """Wrap one handler: acknowledge, report any failure once, always signal the event done.
 
-        Like discord.py's ``View.on_error``, every callback's error goes to one place.
+        With ``ephemeral`` set, the interaction is deferred first (Discord allows 3
+        seconds); the handler gets ``False`` when it was already answered and should
+        stop. Like discord.py's ``View.on_error``, every callback's error goes to one place.
         """
         event_id = str(interaction.id if interaction is not None else dm.id if dm else "")
+        acked = True
         try:
-            yield
+            if interaction is not None and ephemeral is not None:
+                acked = await _ack(interaction, ephemeral=ephemeral, thinking=thinking)
+        except Exception as exc:
+            await self.report(exc, interaction, dm)
+            acked = False
+        try:
+            yield acked
         except Exception as exc:
             await self.report(exc, interaction, dm)
         finally:
@@ -116,8 +128,8 @@ class CrampClient(discord.Client):
     ) -> None:
         """A slash command that goes to the engine (everything but /crampinfo and /op)."""
         in_server = interaction.guild_id is not None
-        async with self.handling(interaction):
-            if not await _ack(interaction, ephemeral=in_server, thinking=True):
+        async with self.handling(interaction, ephemeral=in_server, thinking=True) as acked:
+            if not acked:
                 return
             event = Incoming(command=name, args=args, event_id=str(interaction.id))
             replies = await self.app.engine.handle(
@@ -141,8 +153,9 @@ class CrampClient(discord.Client):
         chosen: tuple[str, ...],
     ) -> None:
         """A button or select menu: apply the choice if it still belongs to the current question."""
-        async with self.handling(interaction):
-            if not await _ack(interaction, ephemeral=interaction.guild_id is not None):
+        in_server = interaction.guild_id is not None
+        async with self.handling(interaction, ephemeral=in_server) as acked:
+            if not acked:
                 return
             event = Incoming(
                 choice=chosen, question=question, step=step, event_id=str(interaction.id)
@@ -154,8 +167,8 @@ class CrampClient(discord.Client):
 
     async def move_to_dm(self, interaction: discord.Interaction[Any]) -> None:
         """Open a DM and send the current question there; explain if the person's DMs are closed."""
-        async with self.handling(interaction):
-            if not await _ack(interaction, ephemeral=True):
+        async with self.handling(interaction, ephemeral=True) as acked:
+            if not acked:
                 return
             locale = _locale(interaction)
             key = self.key(interaction.user)
@@ -189,8 +202,8 @@ class CrampClient(discord.Client):
 
     async def op(self, interaction: discord.Interaction[Any], args: str) -> None:
         """``/op ...`` for operators; always answered ephemerally."""
-        async with self.handling(interaction):
-            if self.operators is None or not await _ack(interaction, ephemeral=True, thinking=True):
+        async with self.handling(interaction, ephemeral=True, thinking=True) as acked:
+            if not acked or self.operators is None:
                 return
             lines = await self.operators.handle(
                 PLATFORM,
