@@ -1,0 +1,263 @@
+"""Read a typed reply for its meaning: known phrases, amounts, negation, "none".
+
+One :class:`Reader` per locale is built from the content once. Reading a
+reply: tokenize, mend typos, find amounts (by value, through the question's
+bands), find known phrases longest first (a phrase may run across commas, so
+labels such as "One leg swollen, red, warm or throbbing" stay whole), then
+cut clauses and drop every option named after a negation in its clause.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from dialogs.content import QuestionSpec, Texts
+from dialogs.understanding.quantities import quantities
+from dialogs.understanding.result import Ambiguous, NotUnderstood, Result, Understood
+from dialogs.understanding.tokens import SOFT, SYMBOLS, Speller, is_number, is_word, tokenize
+from dialogs.wordings import Language
+
+MAX_INPUT = 1000
+#: A question a story never answers: the warning signs are always asked.
+SAFETY_QUESTION = "red_flags"
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Tokens ``start`` to ``end`` (exclusive) name ``options``."""
+
+    start: int
+    end: int
+    options: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrases:
+    """A question's known phrases, by first word, longest first."""
+
+    by_first: Mapping[str, tuple[tuple[tuple[str, ...], str], ...]]
+
+    @classmethod
+    def build(cls, spec: QuestionSpec, texts: Texts) -> _Phrases:
+        table: dict[str, dict[tuple[str, ...], str]] = {}
+        for oid in spec.options:
+            names = (oid, oid.replace("_", " "), texts.labels[spec.id][oid])
+            for name in (*names, *texts.synonyms[spec.id][oid]):
+                words = tuple(t for t in tokenize(name) if t not in SOFT)
+                if words:
+                    table.setdefault(words[0], {}).setdefault(words, oid)
+        return cls(
+            {
+                first: tuple(sorted(found.items(), key=lambda item: -len(item[0])))
+                for first, found in table.items()
+            }
+        )
+
+    def words(self) -> Iterable[str]:
+        for entries in self.by_first.values():
+            for words, _ in entries:
+                yield from words
+
+    def match(self, tokens: list[str], i: int, taken: list[bool]) -> tuple[int, str] | None:
+        """The longest phrase at ``i``: its end, and its option."""
+        for words, oid in self.by_first.get(tokens[i], ()):
+            j, k = i, 0
+            while k < len(words) and j < len(tokens) and not taken[j]:
+                if tokens[j] == words[k]:
+                    k += 1
+                elif not (k and tokens[j] in SOFT):
+                    break
+                j += 1
+            if k == len(words):
+                return j, oid
+        return None
+
+
+class Reader:
+    """Understands typed replies to every question in one locale."""
+
+    def __init__(self, questions: Mapping[str, QuestionSpec], texts: Texts) -> None:
+        self.questions = questions
+        self.language: Language = texts.language
+        self.phrases = {qid: _Phrases.build(spec, texts) for qid, spec in questions.items()}
+        lang = self.language
+        known = {
+            *(w for p in self.phrases.values() for w in p.words()),
+            *lang.negations,
+            *lang.clause_breaks,
+            *lang.fillers,
+            *lang.numbers,
+            *lang.units,
+            *lang.links,
+            *lang.ranges,
+            *lang.times,
+            *lang.per,
+            *(w for p in (*lang.more_than, *lang.less_than) for w in p),
+        }
+        self.speller = Speller.build(known, lang)
+        self.quiet = frozenset(
+            {*lang.fillers, *lang.negations, *lang.clause_breaks, *lang.links, *lang.per}
+        )
+
+    # -- one question ---------------------------------------------------
+    def understand(self, question: str, text: str) -> Result:
+        """What ``text`` answers to ``question``: options, a choice to ask, or why not."""
+        spec = self.questions[question]
+        if len(text) > MAX_INPUT:
+            return NotUnderstood("too_long")
+        raw = tokenize(text)
+        numbered = self._numbered(spec, raw)
+        if numbered is not None:
+            return numbered
+        tokens, mended = self.speller.mend(raw)
+        spans, negated, leftover = self._read(question, tokens)
+        named = [o for s in spans for o in s.options if o not in spec.exclusive]
+        if named:
+            return self._choice(spec, named, spans)
+        if spec.exclusive and not mended and self._says_no(spans, negated, leftover, tokens):
+            return Understood(tuple(spec.exclusive))
+        if not spans and not negated and len(raw) == 1:
+            return self._guess(question, raw[0])
+        return NotUnderstood("not_understood")
+
+    def read_story(self, text: str) -> dict[str, Understood]:
+        """Every question (but the safety check) that ``text`` clearly answers."""
+        if len(text) > MAX_INPUT:
+            return {}
+        tokens, _ = self.speller.mend(tokenize(text))
+        found: dict[str, Understood] = {}
+        for qid, spec in self.questions.items():
+            if qid == SAFETY_QUESTION:
+                continue
+            spans, _, _ = self._read(qid, tokens)
+            named = [o for s in spans for o in s.options if o not in spec.exclusive]
+            result = self._choice(spec, named, spans) if named else None
+            if isinstance(result, Understood):
+                found[qid] = result
+        return found
+
+    # -- steps ------------------------------------------------------------
+    def _numbered(self, spec: QuestionSpec, tokens: list[str]) -> Result | None:
+        """Options picked by number ("2", "1, 3"), when the reply is only numbers."""
+        quiet = self.language.clause_breaks
+        if not tokens or not any(is_number(t) for t in tokens):
+            return None
+        if any(not (is_number(t) or t in quiet or not is_word(t)) for t in tokens):
+            return None
+        if any(t in SYMBOLS for t in tokens) or any("." in t for t in tokens):
+            return None
+        picked: list[str] = []
+        for t in tokens:
+            if is_number(t):
+                n = int(t) if len(t) < 4 else 0
+                if not 1 <= n <= len(spec.options):
+                    return NotUnderstood("not_understood")
+                picked.append(spec.options[n - 1])
+        picked = list(dict.fromkeys(picked))
+        if len(picked) > 1 and not spec.multi:
+            return Ambiguous(tuple(o for o in spec.options if o in picked))
+        if len(picked) > 1 and not spec.exclusive.isdisjoint(picked):
+            return NotUnderstood("none_with_others")
+        return Understood(tuple(o for o in spec.options if o in picked))
+
+    def _read(self, question: str, tokens: list[str]) -> tuple[list[Span], list[Span], list[str]]:
+        """Kept spans, negated spans, and the words no span or known word covers."""
+        taken = [False] * len(tokens)
+        spans: list[Span] = []
+        bands = self.language.bands.get(question)
+        if bands is not None:
+            for q in quantities(tokens, self.language, bands):
+                for k in range(q.start, q.end):
+                    taken[k] = True
+                if q.rate == bands.per_year:
+                    spans.append(Span(q.start, q.end, q.options(bands)))
+        phrases = self.phrases[question]
+        i = 0
+        while i < len(tokens):
+            hit = None if taken[i] else phrases.match(tokens, i, taken)
+            if hit is None:
+                i += 1
+                continue
+            end, oid = hit
+            spans.append(Span(i, end, (oid,)))
+            for k in range(i, end):
+                taken[k] = True
+            i = end
+        kept, negated = self._negate(sorted(spans, key=lambda s: s.start), tokens, taken)
+        leftover = [
+            t
+            for t, used in zip(tokens, taken, strict=True)
+            if not used and is_word(t) and t not in self.quiet and t not in self.language.numbers
+        ]
+        return kept, negated, leftover
+
+    def _negate(
+        self, spans: list[Span], tokens: list[str], taken: list[bool]
+    ) -> tuple[list[Span], list[Span]]:
+        """Split ``spans`` into kept and negated: a free negation word turns off what
+        follows it in its clause."""
+        lang = self.language
+        starts = {s.start: s for s in spans}
+        kept: list[Span] = []
+        negated: list[Span] = []
+        negating = False
+        i = 0
+        while i < len(tokens):
+            span = starts.get(i)
+            if span is not None:
+                (negated if negating else kept).append(span)
+                i = span.end
+                continue
+            t = tokens[i]
+            if not taken[i] and (t in lang.clause_breaks or not (is_word(t) or is_number(t))):
+                if t not in SYMBOLS:
+                    negating = False
+            elif not taken[i] and t in lang.negations:
+                negating = True
+            i += 1
+        return kept, negated
+
+    def _says_no(
+        self, spans: list[Span], negated: list[Span], leftover: list[str], tokens: list[str]
+    ) -> bool:
+        """A reply is "none" only when all of it says no (contract v2)."""
+        if leftover:
+            return False
+        if spans:
+            return True  # only "none" phrases are left here
+        free_no = any(t in self.language.negations for t in tokens)
+        if not negated:
+            return free_no
+        return self._bare_no_clause(tokens)
+
+    def _bare_no_clause(self, tokens: list[str]) -> bool:
+        """Whether some clause is only "no" words and fillers ("no, no chest pain")."""
+        lang = self.language
+        clause: list[str] = []
+        for t in [*tokens, "."]:
+            if t in lang.clause_breaks or not (is_word(t) or is_number(t)):
+                said_no = any(w in lang.negations for w in clause)
+                if said_no and all(w in self.quiet for w in clause):
+                    return True
+                clause = []
+            else:
+                clause.append(t)
+        return False
+
+    def _choice(self, spec: QuestionSpec, named: list[str], spans: list[Span]) -> Result:
+        options = tuple(o for o in spec.options if o in named)
+        if spec.multi:
+            return Understood(options)
+        if len(options) == 1 and all(len(s.options) <= 1 for s in spans):
+            return Understood(options)
+        return Ambiguous(options)
+
+    def _guess(self, question: str, token: str) -> Result:
+        """One short unknown word close to one option's word: ask whether it means that."""
+        near = self.speller.nearest(token, min_length=3)
+        if near is None:
+            return NotUnderstood("not_understood")
+        spans, _, _ = self._read(question, [near])
+        options = tuple(dict.fromkeys(o for s in spans for o in s.options))
+        return Ambiguous(options) if options else NotUnderstood("not_understood")

@@ -1,0 +1,78 @@
+"""Split a reply into tokens, and mend typos against a locale's known words.
+
+Tokens keep digits with their decimals, words, a few symbols that carry
+meaning (``+ < > -``) and the punctuation that ends a clause, so later
+steps can read "10+ min" and "calf, foot" for what they are.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from dialogs.wordings import Language
+
+_TOKEN = re.compile(r"\d+(?:\.\d+)?|[^\W\d_]+|[<>+~\-]|[,;.!?\n:/()&]")
+_INNER_HYPHEN = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
+#: Punctuation a known phrase may run across ("One leg swollen, red, warm").
+SOFT = frozenset(",/-")
+#: Punctuation and symbols; the ones not in :data:`SYMBOLS` end a clause.
+SYMBOLS = frozenset("<>+~-")
+
+
+def tokenize(text: str) -> list[str]:
+    """Casefolded tokens of ``text``: numbers, words, symbols and punctuation."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = text.replace("'", "").replace("\u2019", "")
+    return _TOKEN.findall(_INNER_HYPHEN.sub(" ", text))
+
+
+def is_word(token: str) -> bool:
+    return token[:1].isalpha()
+
+
+def is_number(token: str) -> bool:
+    return token[:1].isdigit()
+
+
+@dataclass(frozen=True, slots=True)
+class Speller:
+    """Mends a typo to the one known word it is close to, when the word is long enough."""
+
+    known: frozenset[str]
+    choices: tuple[str, ...]
+    min_length: int
+    two_edits_from: int
+
+    @classmethod
+    def build(cls, words: Iterable[str], language: Language) -> Speller:
+        known = frozenset(w for w in words if w)
+        return cls(
+            known,
+            tuple(sorted(w for w in known if len(w) >= 3)),
+            language.typo_min_length,
+            language.typo_two_edits_from,
+        )
+
+    def nearest(self, token: str, min_length: int | None = None) -> str | None:
+        """The unique known word within reach of ``token``, if there is exactly one."""
+        shortest = self.min_length if min_length is None else min_length
+        if not is_word(token) or token in self.known or len(token) < shortest:
+            return None
+        reach = 2 if len(token) >= self.two_edits_from else 1
+        found = process.extract(
+            token, self.choices, scorer=OSA.distance, score_cutoff=reach, limit=None
+        )
+        best = min((score for _, score, _ in found), default=None)
+        closest = [word for word, score, _ in found if score == best]
+        return closest[0] if len(closest) == 1 else None
+
+    def mend(self, tokens: list[str]) -> tuple[list[str], bool]:
+        """``tokens`` with typos mended, and whether any was."""
+        out = [self.nearest(t) or t for t in tokens]
+        return out, out != tokens
