@@ -67,7 +67,7 @@ class _Scanner:
             w = self.word(j)
             if is_number(w):
                 values.append(float(w))
-            elif w in self.lang.numbers and (j == i or w not in ("a", "an")):
+            elif w in self.lang.numbers and (j == i or values[-1] < 1 or w not in ("a", "an")):
                 values.append(self.lang.numbers[w])
             else:
                 break
@@ -150,7 +150,8 @@ class _Scanner:
             j, more = j + 1, True
         rate = self.rate_after(j, low, high)
         if rate:
-            return Quantity(start, rate[2], rate[0], rate[1], rate=True)
+            low, high, j = rate
+            return Quantity(start, j, *_compare(low, high, more, less), rate=True)
         unit = self.unit(j)
         if unit is not None:
             j += 1
@@ -165,12 +166,7 @@ class _Scanner:
         if after_more or after_less:
             j += after_more or after_less
             more, less = bool(after_more), bool(after_less)
-        low, high = low * unit, high * unit
-        if more:
-            low, high = high * (1 + _TINY), float("inf")
-        elif less:
-            low, high = high / 4 * (1 + _TINY), high * (1 - _TINY)
-        return Quantity(start, j, low, high, rate=False)
+        return Quantity(start, j, *_compare(low * unit, high * unit, more, less), rate=False)
 
     def rate_after(self, j: int, low: float, high: float) -> tuple[float, float, int] | None:
         """ "<count> times a week", "<count> nights a week", "<count> every 2 weeks"."""
@@ -194,6 +190,16 @@ class _Scanner:
             return None
         per = _YEAR / (count * period)
         return low * per, high * per, j + 1
+
+
+def _compare(low: float, high: float, more: bool, less: bool) -> tuple[float, float]:
+    """The span "more than" or "less than" an amount means: "less than X" is read as
+    between a quarter of X and X, since people name a bound close to what they mean."""
+    if more:
+        return high * (1 + _TINY), float("inf")
+    if less:
+        return high / 4 * (1 + _TINY), high * (1 - _TINY)
+    return low, high
 
 
 def quantities(tokens: list[str], language: Language, bands: Bands) -> list[Quantity]:

@@ -19,6 +19,8 @@ from dialogs.understanding.tokens import SOFT, SYMBOLS, Speller, is_number, is_w
 from dialogs.wordings import Language
 
 MAX_INPUT = 1000
+#: Filler words a known phrase may have inside it ("after a long run").
+MAX_SKIPPED = 2
 #: A question a story never answers: the warning signs are always asked.
 SAFETY_QUESTION = "red_flags"
 
@@ -59,14 +61,21 @@ class _Phrases:
             for words, _ in entries:
                 yield from words
 
-    def match(self, tokens: list[str], i: int, taken: list[bool]) -> tuple[int, str] | None:
-        """The longest phrase at ``i``: its end, and its option."""
+    def match(
+        self, tokens: list[str], i: int, taken: list[bool], skip: frozenset[str]
+    ) -> tuple[int, str] | None:
+        """The longest phrase at ``i``: its end, and its option. Inside a phrase, commas
+        and up to :data:`MAX_SKIPPED` words of ``skip`` may stand between its words."""
         for words, oid in self.by_first.get(tokens[i], ()):
-            j, k = i, 0
+            j, k, skipped = i, 0, 0
             while k < len(words) and j < len(tokens) and not taken[j]:
                 if tokens[j] == words[k]:
                     k += 1
-                elif not (k and tokens[j] in SOFT):
+                elif k and tokens[j] in SOFT:
+                    pass
+                elif k and tokens[j] in skip and skipped < MAX_SKIPPED:
+                    skipped += 1
+                else:
                     break
                 j += 1
             if k == len(words):
@@ -175,7 +184,7 @@ class Reader:
         phrases = self.phrases[question]
         i = 0
         while i < len(tokens):
-            hit = None if taken[i] else phrases.match(tokens, i, taken)
+            hit = None if taken[i] else phrases.match(tokens, i, taken, self.language.fillers)
             if hit is None:
                 i += 1
                 continue
