@@ -39,6 +39,7 @@ class _Scanner:
         self.t = tokens
         self.lang = language
         self.bare_unit = bare_unit
+        self.last_unit: float | None = None
 
     def word(self, i: int) -> str:
         return self.t[i] if 0 <= i < len(self.t) else ""
@@ -155,10 +156,13 @@ class _Scanner:
         unit = self.unit(j)
         if unit is not None:
             j += 1
-        elif self.bare_unit and (more or less):
-            unit = self.bare_unit
-        else:
+        elif self.word(j) in self.lang.times or not self.is_count_word(i):
             return None
+        else:  # "5 minutes, sometimes 20" (the unit said before); "10+" (the question's unit)
+            unit = self.last_unit or (self.bare_unit if more or less else None)
+            if unit is None:
+                return None
+        self.last_unit = unit
         if self.word(j) == "+":
             j, more = j + 1, True
         after_more = self.phrase_at(j, self.lang.more_after)
