@@ -36,6 +36,7 @@ class Bands:
     per_year: bool
     bands: tuple[Band, ...]
     bare_unit: float | None = None
+    largest_unit: float = float("inf")
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,5 +152,10 @@ def _bands(
             problems.append((f"{key}.{oid}", "must be an option with [from, to] (to may be null)"))
             continue
         out.append(Band(oid, float(low), float("inf") if high is None else float(high)))
-    bare = spec.get("bare_unit")
-    return Bands(bool(spec.get("per_year")), tuple(out), float(bare) if bare else None)
+    bare, largest = spec.get("bare_unit"), spec.get("largest_unit")
+    return Bands(
+        bool(spec.get("per_year")),
+        tuple(out),
+        float(bare) if bare else None,
+        float(largest) if largest else float("inf"),
+    )

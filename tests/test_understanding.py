@@ -223,3 +223,12 @@ def test_reader_returns_one_of_three_results_when_given_any_text(question: str, 
     story = reader.read_story(text)
     assert "red_flags" not in story
     assert all(isinstance(u, Understood) and u.ids for u in story.values())
+
+
+def test_weeks_are_not_read_as_a_cramp_duration_when_a_story_says_weeks_pregnant(
+    interview: Interview,
+) -> None:
+    found = interview.readers["en"].read_story("I'm 30 weeks pregnant, my legs cramp every night")
+    assert "duration" not in found
+    assert found["health"] == Understood(("pregnant",))
+    assert found["frequency"] == Understood(("nightly",))

@@ -11,7 +11,8 @@ API (the engine and front ends use only these):
   key of the locale ("not_understood", "too_long", "none_with_others").
 - ``reader.read_story(text) -> {question_id: Understood}``: every question a
   whole story clearly answers, never ``red_flags`` and never "none"; show it
-  for confirmation before using it.
+  for confirmation before using it. A story that names a warning sign is
+  caught by ``reader.understand("red_flags", story)``.
 - ``Vocabulary`` and ``Refusal``: the engine's older per-question view of the
   same reading (an ``Ambiguous`` becomes the ``ambiguous`` refusal).
 

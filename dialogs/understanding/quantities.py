@@ -26,9 +26,13 @@ class Quantity:
     low: float
     high: float
     rate: bool
+    unit: float = 0.0
 
     def options(self, bands: Bands) -> tuple[str, ...]:
-        """The options whose band this amount touches."""
+        """The options whose band this amount touches (none if it is not the kind of
+        amount the bands measure)."""
+        if self.rate != bands.per_year or self.unit > bands.largest_unit:
+            return ()
         return tuple(b.option for b in bands.bands if self.low <= b.high and b.low <= self.high)
 
 
@@ -170,7 +174,8 @@ class _Scanner:
         if after_more or after_less:
             j += after_more or after_less
             more, less = bool(after_more), bool(after_less)
-        return Quantity(start, j, *_compare(low * unit, high * unit, more, less), rate=False)
+        low, high = _compare(low * unit, high * unit, more, less)
+        return Quantity(start, j, low, high, rate=False, unit=unit)
 
     def rate_after(self, j: int, low: float, high: float) -> tuple[float, float, int] | None:
         """ "<count> times a week", "<count> nights a week", "<count> every 2 weeks"."""

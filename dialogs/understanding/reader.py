@@ -39,6 +39,7 @@ class _Phrases:
     """A question's known phrases, by first word, longest first."""
 
     by_first: Mapping[str, tuple[tuple[tuple[str, ...], str], ...]]
+    single: Mapping[str, str]
 
     @classmethod
     def build(cls, spec: QuestionSpec, texts: Texts) -> _Phrases:
@@ -53,7 +54,8 @@ class _Phrases:
             {
                 first: tuple(sorted(found.items(), key=lambda item: -len(item[0])))
                 for first, found in table.items()
-            }
+            },
+            {w: found[(w,)] for w, found in table.items() if (w,) in found},
         )
 
     def words(self) -> Iterable[str]:
@@ -119,7 +121,7 @@ class Reader:
         numbered = self._numbered(spec, raw)
         if numbered is not None:
             return numbered
-        tokens, mended = self.speller.mend(raw)
+        tokens, mended = self.speller.mend(raw, self.phrases[question].single)
         spans, negated, leftover = self._read(question, tokens)
         named = [o for s in spans for o in s.options if o not in spec.exclusive]
         if named:
@@ -134,11 +136,12 @@ class Reader:
         """Every question (but the safety check) that ``text`` clearly answers."""
         if len(text) > MAX_INPUT:
             return {}
-        tokens, _ = self.speller.mend(tokenize(text))
+        raw = tokenize(text)
         found: dict[str, Understood] = {}
         for qid, spec in self.questions.items():
             if qid == SAFETY_QUESTION:
                 continue
+            tokens, _ = self.speller.mend(raw, self.phrases[qid].single)
             spans, _, _ = self._read(qid, tokens)
             named = [o for s in spans for o in s.options if o not in spec.exclusive]
             result = self._choice(spec, named, spans) if named else None
@@ -179,7 +182,7 @@ class Reader:
             for q in quantities(tokens, self.language, bands):
                 for k in range(q.start, q.end):
                     taken[k] = True
-                if q.rate == bands.per_year:
+                if q.options(bands):
                     spans.append(Span(q.start, q.end, q.options(bands)))
         phrases = self.phrases[question]
         i = 0
@@ -264,9 +267,10 @@ class Reader:
 
     def _guess(self, question: str, token: str) -> Result:
         """One short unknown word close to one option's word: ask whether it means that."""
-        near = self.speller.nearest(token, min_length=3)
-        if near is None:
-            return NotUnderstood("not_understood")
-        spans, _, _ = self._read(question, [near])
-        options = tuple(dict.fromkeys(o for s in spans for o in s.options))
+        spans = [
+            s for near in self.speller.closest(token, 3) for s in self._read(question, [near])[0]
+        ]
+        options = tuple(
+            o for o in self.questions[question].options if any(o in s.options for s in spans)
+        )
         return Ambiguous(options) if options else NotUnderstood("not_understood")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from rapidfuzz import process
@@ -59,20 +59,25 @@ class Speller:
             language.typo_two_edits_from,
         )
 
-    def nearest(self, token: str, min_length: int | None = None) -> str | None:
-        """The unique known word within reach of ``token``, if there is exactly one."""
+    def closest(self, token: str, min_length: int | None = None) -> tuple[str, ...]:
+        """The known words nearest to an unknown ``token`` within reach (none if known)."""
         shortest = self.min_length if min_length is None else min_length
         if not is_word(token) or token in self.known or len(token) < shortest:
-            return None
+            return ()
         reach = 2 if len(token) >= self.two_edits_from else 1
         found = process.extract(
             token, self.choices, scorer=OSA.distance, score_cutoff=reach, limit=None
         )
         best = min((score for _, score, _ in found), default=None)
-        closest = [word for word, score, _ in found if score == best]
-        return closest[0] if len(closest) == 1 else None
+        return tuple(word for word, score, _ in found if score == best)
 
-    def mend(self, tokens: list[str]) -> tuple[list[str], bool]:
-        """``tokens`` with typos mended, and whether any was."""
-        out = [self.nearest(t) or t for t in tokens]
+    def mend(self, tokens: list[str], same: Mapping[str, str]) -> tuple[list[str], bool]:
+        """``tokens`` with typos mended, and whether any was. A typo is mended when its
+        nearest known word is unique, or when all of them mean the same (``same`` maps
+        a word to what it means: "diabetis" is near both "diabetes" and "diabetic")."""
+        out = []
+        for token in tokens:
+            near = self.closest(token)
+            meanings = {same.get(w, w) for w in near}
+            out.append(near[0] if len(meanings) == 1 else token)
         return out, out != tokens
