@@ -18,6 +18,7 @@ import yaml
 
 from dialogs.machine import Interview
 from dialogs.understanding import Ambiguous, NotUnderstood, Reader, Understood
+from tests.conftest import personas
 
 HERE = Path(__file__).resolve().parent
 REQUIRED = 0.95
@@ -112,3 +113,34 @@ def test_story_never_answers_the_warning_signs_when_it_names_one(reader: Reader)
     found = reader.read_story("no chest pain but my leg is swollen, calves cramp at night")
     assert "red_flags" not in found
     assert found["where"] == Understood(("calf",))
+
+
+@pytest.mark.parametrize("persona", personas(), ids=lambda p: p["name"])
+def test_persona_outcome_stays_right_when_answered_by_a_story_of_labels_and_follow_ups(
+    interview: Interview, persona: dict[str, Any]
+) -> None:
+    """The story (its answers' labels in one message) fills questions; the persona answers
+    the rest as follow-ups; the outcome's category and ``also`` must not change."""
+    content = interview.content
+    labels = content.locales["en"].labels
+    answers = {
+        q: tuple(a) if content.questions[q].multi else a for q, a in persona["answers"].items()
+    }
+    story = ". ".join(
+        labels[q][o]
+        for q, a in answers.items()
+        if q != "red_flags"
+        for o in (a if isinstance(a, tuple) else (a,))
+        if o not in content.questions[q].exclusive
+    )
+    filled = interview.readers["en"].read_story(story)
+    assert filled, story
+    told = {
+        **answers,
+        **{q: u.ids if content.questions[q].multi else u.ids[0] for q, u in filled.items()},
+    }
+    expected, got = content.rules.verdict(answers), content.rules.verdict(told)
+    assert (got.rule.category, [r.category for r in got.also]) == (
+        expected.rule.category,
+        [r.category for r in expected.also],
+    ), (story, filled)
