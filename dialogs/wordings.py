@@ -48,6 +48,7 @@ class Language:
     fillers: frozenset[str] = frozenset()
     numbers: Mapping[str, float] = field(default_factory=dict)
     links: frozenset[str] = frozenset()
+    articles: frozenset[str] = frozenset()
     units: Mapping[str, float] = field(default_factory=dict)
     more_than: tuple[tuple[str, ...], ...] = ()
     less_than: tuple[tuple[str, ...], ...] = ()
@@ -68,6 +69,7 @@ _WORD_LISTS = (
     "clause_breaks",
     "fillers",
     "links",
+    "articles",
     "ranges",
     "times",
     "per",

@@ -72,16 +72,20 @@ class _Scanner:
             w = self.word(j)
             if is_number(w):
                 values.append(float(w))
-            elif w in self.lang.numbers and (j == i or values[-1] < 1 or w not in ("a", "an")):
+            elif w in self.lang.numbers and (
+                j == i or values[-1] < 1 or w not in self.lang.articles
+            ):
                 values.append(self.lang.numbers[w])
             else:
                 break
             j += 1
         if not values:
             return None
-        articles = [v for v, w in zip(values, self.t[i:j], strict=False) if w in ("a", "an")]
+        articles = [v for v, w in zip(values, self.t[i:j], strict=False) if w in self.lang.articles]
         if len(values) > 1 and len(articles) < len(values):
-            values = [v for v, w in zip(values, self.t[i:j], strict=False) if w not in ("a", "an")]
+            values = [
+                v for v, w in zip(values, self.t[i:j], strict=False) if w not in self.lang.articles
+            ]
         if 0.5 in values and len(values) > 1:
             value = 0.5
             for v in values:
@@ -93,7 +97,7 @@ class _Scanner:
 
     def is_count_word(self, i: int) -> bool:
         w = self.word(i)
-        return is_number(w) or (w in self.lang.numbers and w not in ("a", "an"))
+        return is_number(w) or (w in self.lang.numbers and w not in self.lang.articles)
 
     def unit(self, i: int) -> float | None:
         return self.lang.units.get(self.word(i))
@@ -129,7 +133,7 @@ class _Scanner:
 
     def amount(self, i: int) -> Quantity | None:
         """A count or a duration, with its comparison, range and rate words."""
-        if not (self.is_count_word(i) or self.word(i) in ("a", "an")):
+        if not (self.is_count_word(i) or self.word(i) in self.lang.articles):
             return None
         first = self.number(i)
         if first is None:
