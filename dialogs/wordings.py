@@ -62,6 +62,8 @@ class Language:
     typo_min_length: int = 5
     typo_two_edits_from: int = 8
     bands: Mapping[str, Bands] = field(default_factory=dict)
+    vague: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    open_ended: frozenset[str] = frozenset()
 
 
 _WORD_LISTS = (
@@ -75,6 +77,7 @@ _WORD_LISTS = (
     "per",
     "every",
     "other",
+    "open_ended",
 )
 
 
@@ -122,6 +125,15 @@ def read_language(
         found = _bands(qid, spec, questions.get(qid), problems)
         if found:
             bands[qid] = found
+    vague: dict[str, dict[str, tuple[str, ...]]] = {}
+    for qid, table in (data.get("vague") or {}).items():
+        options = questions.get(qid, ())
+        for phrase, meant in (table or {}).items() if isinstance(table, dict) else ():
+            ok = isinstance(meant, list) and len(meant) > 1 and set(meant) <= set(options)
+            if not ok:
+                problems.append((f"vague.{qid}.{phrase}", "must list two or more options"))
+                continue
+            vague.setdefault(qid, {})[normalize(str(phrase))] = tuple(meant)
     return (
         Language(
             **lists,
@@ -134,6 +146,7 @@ def read_language(
             typo_min_length=int(typos.get("min_length", 5)),
             typo_two_edits_from=int(typos.get("two_edits_from", 8)),
             bands=bands,
+            vague=vague,
         ),
         problems,
     )

@@ -232,3 +232,23 @@ def test_weeks_are_not_read_as_a_cramp_duration_when_a_story_says_weeks_pregnant
     assert "duration" not in found
     assert found["health"] == Understood(("pregnant",))
     assert found["frequency"] == Understood(("nightly",))
+
+
+@pytest.mark.parametrize(
+    ("question", "typed", "candidates"),
+    [
+        ("duration", "a minute or so, sometimes longer", ("seconds", "under_10", "over_10")),
+        ("duration", "minutes", ("seconds", "under_10", "over_10")),
+        ("where", "arms and legs", ("calf", "foot", "thigh", "arm")),
+        ("when", "at the gym", ("during_exercise", "after_exercise")),
+    ],
+)
+def test_reply_is_asked_back_when_it_is_vague_or_open_ended(
+    interview: Interview, question: str, typed: str, candidates: tuple[str, ...]
+) -> None:
+    assert interview.readers["en"].understand(question, typed) == Ambiguous(candidates)
+
+
+def test_vague_word_gives_way_when_a_precise_one_is_also_said(interview: Interview) -> None:
+    found = interview.readers["en"].understand("where", "my leg, the calf mostly")
+    assert found == Understood(("calf",))

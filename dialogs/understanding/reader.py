@@ -32,24 +32,30 @@ class Span:
     start: int
     end: int
     options: tuple[str, ...]
+    vague: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class _Phrases:
     """A question's known phrases, by first word, longest first."""
 
-    by_first: Mapping[str, tuple[tuple[tuple[str, ...], str], ...]]
-    single: Mapping[str, str]
+    by_first: Mapping[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]]
+    single: Mapping[str, tuple[str, ...]]
 
     @classmethod
     def build(cls, spec: QuestionSpec, texts: Texts) -> _Phrases:
-        table: dict[str, dict[tuple[str, ...], str]] = {}
-        for oid in spec.options:
-            names = (oid, oid.replace("_", " "), texts.labels[spec.id][oid])
-            for name in (*names, *texts.synonyms[spec.id][oid]):
-                words = tuple(t for t in tokenize(name) if t not in SOFT)
-                if words:
-                    table.setdefault(words[0], {}).setdefault(words, oid)
+        table: dict[str, dict[tuple[str, ...], tuple[str, ...]]] = {}
+        named = [
+            (name, (oid,))
+            for oid in spec.options
+            for name in (oid, oid.replace("_", " "), texts.labels[spec.id][oid])
+        ]
+        named += [(n, (oid,)) for oid in spec.options for n in texts.synonyms[spec.id][oid]]
+        named += list(texts.language.vague.get(spec.id, {}).items())
+        for name, options in named:
+            words = tuple(t for t in tokenize(name) if t not in SOFT)
+            if words:
+                table.setdefault(words[0], {}).setdefault(words, options)
         return cls(
             {
                 first: tuple(sorted(found.items(), key=lambda item: -len(item[0])))
@@ -65,10 +71,10 @@ class _Phrases:
 
     def match(
         self, tokens: list[str], i: int, taken: list[bool], skip: frozenset[str]
-    ) -> tuple[int, str] | None:
-        """The longest phrase at ``i``: its end, and its option. Inside a phrase, commas
+    ) -> tuple[int, tuple[str, ...]] | None:
+        """The longest phrase at ``i``: its end, and its options (several for a vague one). Inside a phrase, commas
         and up to :data:`MAX_SKIPPED` words of ``skip`` may stand between its words."""
-        for words, oid in self.by_first.get(tokens[i], ()):
+        for words, options in self.by_first.get(tokens[i], ()):
             j, k, skipped = i, 0, 0
             while k < len(words) and j < len(tokens) and not taken[j]:
                 if tokens[j] == words[k]:
@@ -81,7 +87,7 @@ class _Phrases:
                     break
                 j += 1
             if k == len(words):
-                return j, oid
+                return j, options
         return None
 
 
@@ -123,9 +129,9 @@ class Reader:
             return numbered
         tokens, mended = self.speller.mend(raw, self.phrases[question].single)
         spans, negated, leftover = self._read(question, tokens)
-        named = [o for s in spans for o in s.options if o not in spec.exclusive]
-        if named:
-            return self._choice(spec, named, spans)
+        chosen = self._choice(spec, spans)
+        if chosen is not None:
+            return chosen
         if spec.exclusive and not mended and self._says_no(spans, negated, leftover, tokens):
             return Understood(tuple(spec.exclusive))
         if not spans and not negated and len(raw) == 1:
@@ -143,8 +149,7 @@ class Reader:
                 continue
             tokens, _ = self.speller.mend(raw, self.phrases[qid].single)
             spans, _, _ = self._read(qid, tokens)
-            named = [o for s in spans for o in s.options if o not in spec.exclusive]
-            result = self._choice(spec, named, spans) if named else None
+            result = self._choice(spec, spans)
             if isinstance(result, Understood):
                 found[qid] = result
         return found
@@ -191,11 +196,13 @@ class Reader:
             if hit is None:
                 i += 1
                 continue
-            end, oid = hit
-            spans.append(Span(i, end, (oid,)))
+            end, options = hit
+            spans.append(Span(i, end, options, vague=len(options) > 1))
             for k in range(i, end):
                 taken[k] = True
             i = end
+        if bands is not None:
+            spans += self._open_ended(tokens, taken, spans, [b.option for b in bands.bands])
         kept, negated = self._negate(sorted(spans, key=lambda s: s.start), tokens, taken)
         leftover = [
             t
@@ -203,6 +210,21 @@ class Reader:
             if not used and is_word(t) and t not in self.quiet and t not in self.language.numbers
         ]
         return kept, negated, leftover
+
+    def _open_ended(
+        self, tokens: list[str], taken: list[bool], spans: list[Span], ordered: list[str]
+    ) -> list[Span]:
+        """An amount said with "longer" or "more" beside it may be any band from its own
+        upward ("a minute, sometimes longer"): never read it as the shorter one alone."""
+        found = [ordered.index(o) for s in spans for o in s.options if o in ordered]
+        if not found:
+            return []
+        upward = tuple(ordered[min(found) :])
+        return [
+            Span(k, k + 1, upward)
+            for k, t in enumerate(tokens)
+            if not taken[k] and t in self.language.open_ended
+        ]
 
     def _negate(
         self, spans: list[Span], tokens: list[str], taken: list[bool]
@@ -257,11 +279,17 @@ class Reader:
                 clause.append(t)
         return False
 
-    def _choice(self, spec: QuestionSpec, named: list[str], spans: list[Span]) -> Result:
+    def _choice(self, spec: QuestionSpec, spans: list[Span]) -> Result | None:
+        """What the kept spans name, but "none": understood, or ask which (None if
+        nothing). A vague word gives way to a precise one it covers ("leg ... calf")."""
+        precise = {o for s in spans if len(s.options) == 1 for o in s.options}
+        spans = [s for s in spans if not (s.vague and precise.intersection(s.options))]
+        named = {o for s in spans for o in s.options if o not in spec.exclusive}
         options = tuple(o for o in spec.options if o in named)
-        if spec.multi:
-            return Understood(options)
-        if len(options) == 1 and all(len(s.options) <= 1 for s in spans):
+        if not options:
+            return None
+        sure = all(len(s.options) == 1 for s in spans)
+        if sure and (spec.multi or len(options) == 1):
             return Understood(options)
         return Ambiguous(options)
 

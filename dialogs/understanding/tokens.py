@@ -71,13 +71,15 @@ class Speller:
         best = min((score for _, score, _ in found), default=None)
         return tuple(word for word, score, _ in found if score == best)
 
-    def mend(self, tokens: list[str], same: Mapping[str, str]) -> tuple[list[str], bool]:
+    def mend(
+        self, tokens: list[str], same: Mapping[str, tuple[str, ...]]
+    ) -> tuple[list[str], bool]:
         """``tokens`` with typos mended, and whether any was. A typo is mended when its
         nearest known word is unique, or when all of them mean the same (``same`` maps
         a word to what it means: "diabetis" is near both "diabetes" and "diabetic")."""
         out = []
         for token in tokens:
             near = self.closest(token)
-            meanings = {same.get(w, w) for w in near}
+            meanings = {same.get(w, (w,)) for w in near}
             out.append(near[0] if len(meanings) == 1 else token)
         return out, out != tokens
