@@ -45,7 +45,7 @@ class _Phrases:
     @classmethod
     def build(cls, spec: QuestionSpec, texts: Texts) -> _Phrases:
         table: dict[str, dict[tuple[str, ...], tuple[str, ...]]] = {}
-        named = [
+        named: list[tuple[str, tuple[str, ...]]] = [
             (name, (oid,))
             for oid in spec.options
             for name in (oid, oid.replace("_", " "), texts.labels[spec.id][oid])
