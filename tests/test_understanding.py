@@ -252,3 +252,8 @@ def test_reply_is_asked_back_when_it_is_vague_or_open_ended(
 def test_vague_word_gives_way_when_a_precise_one_is_also_said(interview: Interview) -> None:
     found = interview.readers["en"].understand("where", "my leg, the calf mostly")
     assert found == Understood(("calf",))
+
+
+def test_none_is_not_taken_when_a_number_is_said_beside_no(interview: Interview) -> None:
+    found = interview.readers["en"].understand("health", "no, but I'm 14")
+    assert found == NotUnderstood("not_understood")

@@ -207,7 +207,7 @@ class Reader:
         leftover = [
             t
             for t, used in zip(tokens, taken, strict=True)
-            if not used and is_word(t) and t not in self.quiet and t not in self.language.numbers
+            if not used and (is_number(t) or (is_word(t) and t not in self.quiet))
         ]
         return kept, negated, leftover
 
