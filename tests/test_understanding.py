@@ -257,3 +257,12 @@ def test_vague_word_gives_way_when_a_precise_one_is_also_said(interview: Intervi
 def test_none_is_not_taken_when_a_number_is_said_beside_no(interview: Interview) -> None:
     found = interview.readers["en"].understand("health", "no, but I'm 14")
     assert found == NotUnderstood("not_understood")
+
+
+@pytest.mark.parametrize(
+    ("question", "typed"), [("medicines", "same as my mother"), ("duration", "thirsty")]
+)
+def test_real_word_is_not_mended_when_it_differs_in_first_letter_or_would_become_a_number(
+    interview: Interview, question: str, typed: str
+) -> None:
+    assert interview.readers["en"].understand(question, typed) == NotUnderstood("not_understood")

@@ -42,10 +42,15 @@ def is_number(token: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Speller:
-    """Mends a typo to the one known word it is close to, when the word is long enough."""
+    """Mends a typo to the one known word it is close to, when the word is long enough.
+
+    A mend keeps the first letter (people rarely mistype it, and "mother" must not
+    become "other"), and never makes a number word: an amount is read only as typed.
+    """
 
     known: frozenset[str]
     choices: tuple[str, ...]
+    exact: frozenset[str]
     min_length: int
     two_edits_from: int
 
@@ -55,6 +60,7 @@ class Speller:
         return cls(
             known,
             tuple(sorted(w for w in known if len(w) >= 3)),
+            frozenset(language.numbers),
             language.typo_min_length,
             language.typo_two_edits_from,
         )
@@ -68,6 +74,7 @@ class Speller:
         found = process.extract(
             token, self.choices, scorer=OSA.distance, score_cutoff=reach, limit=None
         )
+        found = [f for f in found if f[0][0] == token[0] and f[0] not in self.exact]
         best = min((score for _, score, _ in found), default=None)
         return tuple(word for word, score, _ in found if score == best)
 
