@@ -110,7 +110,12 @@ class Reader:
             *lang.ranges,
             *lang.times,
             *lang.per,
+            *lang.every,
+            *lang.other,
+            *lang.articles,
+            *lang.open_ended,
             *(w for p in (*lang.more_than, *lang.less_than) for w in p),
+            *(w for p in (*lang.more_after, *lang.less_after) for w in p),
         }
         self.speller = Speller.build(known, lang)
         self.quiet = frozenset(
