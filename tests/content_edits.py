@@ -41,7 +41,7 @@ def publish_new_content(root: Path) -> None:
     wordings = root / "wordings" / "en.yaml"
     text = wordings.read_text(encoding="utf-8")
     kept = text[: text.index("  frequency:\n")].splitlines(keepends=True)
-    wordings.write_text("".join(k for k in kept if "per_year: true" not in k), encoding="utf-8")
+    wordings.write_text("".join(k for k in kept if not k.startswith("  frequency: {")), "utf-8")
     _edit(
         root / "locales" / "en.yaml",
         "First, a safety check. Do you have any of these right now, or with the cramps?",
