@@ -1,4 +1,5 @@
-"""The core's cost per dialog step against a bare ``transitions`` trigger, record memory, start-up.
+"""The core's cost per dialog step against a bare ``transitions`` trigger, the cost of
+understanding one typed reply against a bare phrase look-up, record memory, start-up.
 
 Run: ``.venv/bin/python -m bench.bench_core`` (or ``make bench`` for every benchmark);
 ``CRAMPBOT_BENCH_QUICK=1`` runs it on tiny sizes.
@@ -21,7 +22,7 @@ import yaml
 
 from bench.quick import sized
 from bot.stores.memory_store import InMemoryStore
-from dialogs.content import load_content
+from dialogs.content import load_content, normalize
 from dialogs.engine import Engine
 from dialogs.machine import Interview
 from dialogs.record import Conversation
@@ -29,7 +30,9 @@ from dialogs.types import Incoming, Outcome, Question
 
 ROOT = Path(__file__).resolve().parent.parent
 PERSONAS = yaml.safe_load((ROOT / "tests" / "scenarios.yaml").read_text())
+CORPUS = yaml.safe_load((ROOT / "tests" / "understanding" / "corpus.yaml").read_text())
 CONVERSATIONS = sized(3000, 48)
+READ_ROUNDS = sized(20, 1)
 RECORDS = sized(10_000, 200)
 STARTS = sized(5, 1)
 
@@ -93,6 +96,30 @@ def bare_triggers(
             trigger(model)
             samples.append(clock() - started)
     return samples
+
+
+def understanding(interview: Interview, rounds: int) -> tuple[list[float], list[float]]:
+    """Time reading each corpus reply, interleaved with a bare look-up of the same reply
+    (normalize, then one dictionary get: the least any typed-answer reading does)."""
+    reader = interview.readers["en"]
+    texts = interview.content.locales["en"]
+    table = {
+        (q, p): o for q, options in texts.synonyms.items() for o, ps in options.items() for p in ps
+    }
+    replies = [(q, c["text"]) for q, cases in CORPUS["questions"].items() for c in cases]
+    ours: list[float] = []
+    bare: list[float] = []
+    clock = time.perf_counter
+    gc.collect()
+    for _ in range(rounds):
+        for question, text in replies:
+            started = clock()
+            reader.understand(question, text)
+            ours.append(clock() - started)
+            started = clock()
+            table.get((question, normalize(text)))
+            bare.append(clock() - started)
+    return ours, bare
 
 
 def record_memory(count: int) -> float:
@@ -161,6 +188,18 @@ def main() -> None:
     )
     print(
         f"ratio engine step / bare trigger: p50 {step_p50 / bare_p50:.2f}x (goal <= 3x), p99 {step_p99 / bare_p99:.2f}x"
+    )
+    ours_read, bare_read = understanding(interview, READ_ROUNDS)
+    read_p50, read_p99 = micro(ours_read)
+    look_p50, look_p99 = micro(bare_read)
+    print(
+        f"understanding one typed reply, {len(ours_read)} corpus replies: "
+        f"p50 {read_p50:.1f} us, p99 {read_p99:.1f} us"
+    )
+    print(f"bare phrase look-up of the same replies: p50 {look_p50:.1f} us, p99 {look_p99:.1f} us")
+    print(
+        f"ratio understanding / bare look-up: p50 {read_p50 / look_p50:.1f}x, "
+        f"p99 {read_p99 / look_p99:.1f}x"
     )
     per_record = record_memory(RECORDS)
     print(

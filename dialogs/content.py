@@ -8,7 +8,6 @@ found (file, key, what is wrong), so a bad edit never reaches a user.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -18,6 +17,8 @@ from typing import Any, TypeGuard
 import yaml
 
 from dialogs.rules import Extra, Rule, RuleBook, Test
+from dialogs.wordings import Language, read_language
+from dialogs.wordings import normalize as normalize
 
 URGENCIES = ("emergency", "urgent", "soon", "routine", "self_care")
 TRIGGERS = ("answer", "stop", "restart")
@@ -127,6 +128,7 @@ class Texts:
     advice: Mapping[str, str]
     outcome: Mapping[str, str]
     messages: Mapping[str, str]
+    language: Language = field(default_factory=Language)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,13 +167,6 @@ def default_content_dir() -> Path:
     except ModuleNotFoundError:
         pass
     return Path(__file__).resolve().parent.parent / "content"
-
-
-def normalize(text: str) -> str:
-    """Lower-case, unify unicode, drop apostrophes and punctuation, squeeze spaces."""
-    text = unicodedata.normalize("NFKC", text).casefold().replace("'", "").replace("\u2019", "")
-    text = "".join(ch if ch.isalnum() else " " for ch in text)
-    return " ".join(text.split())
 
 
 def load_content(directory: Path | str | None = None) -> Content:
@@ -603,6 +598,9 @@ class _Checker:
                 self.bad(wf, f"questions.{qid}.{extra}", "is not an option of the question")
         for extra in set(wtable) - set(questions):
             self.bad(wf, f"questions.{extra}", "is not a question")
+        language, wrong = read_language(wordings, {q: s.options for q, s in questions.items()})
+        for key, problem in wrong:
+            self.bad(wf, key, problem)
         prompts = data.get("prompts") or {}
         for prompt, options in PROMPTS.items():
             p = prompts.get(prompt)
@@ -629,6 +627,7 @@ class _Checker:
             name=str(data.get("name", name)),
             labels=labels,
             synonyms=synonyms,
+            language=language,
             question_text=question_text,
             hints=hints,
             prompts=prompts,

@@ -15,7 +15,7 @@ from transitions import EventData, Machine
 from dialogs.content import Content
 from dialogs.record import Conversation
 from dialogs.types import Option
-from dialogs.understanding import Vocabulary
+from dialogs.understanding import Reader, Vocabulary
 
 
 class Interview:
@@ -54,9 +54,12 @@ class Interview:
         }
         self._known = {qid: frozenset(spec.options) for qid, spec in content.questions.items()}
         self._states = frozenset(content.states)
+        self.readers = {
+            locale: Reader(content.questions, texts) for locale, texts in content.locales.items()
+        }
         self.vocabularies = {
-            (locale, qid): Vocabulary.build(spec, texts)
-            for locale, texts in content.locales.items()
+            (locale, qid): Vocabulary(self.readers[locale], spec)
+            for locale in content.locales
             for qid, spec in content.questions.items()
         }
 

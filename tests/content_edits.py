@@ -40,7 +40,8 @@ def publish_new_content(root: Path) -> None:
     rules.write_text(text[: text.index("extras:")] + "extras: []\n", encoding="utf-8")
     wordings = root / "wordings" / "en.yaml"
     text = wordings.read_text(encoding="utf-8")
-    wordings.write_text(text[: text.index("  frequency:\n")], encoding="utf-8")
+    kept = text[: text.index("  frequency:\n")].splitlines(keepends=True)
+    wordings.write_text("".join(k for k in kept if not k.startswith("  frequency: {")), "utf-8")
     _edit(
         root / "locales" / "en.yaml",
         "First, a safety check. Do you have any of these right now, or with the cramps?",

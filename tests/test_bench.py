@@ -26,6 +26,8 @@ THROUGHPUT = [
 EXPECTED = {
     "bench_core": [
         rf"^ratio engine step / bare trigger: p50 {NUMBER}x \(goal <= 3x\), p99 {NUMBER}x$",
+        rf"^understanding one typed reply, .*: p50 {NUMBER} us, p99 {NUMBER} us$",
+        rf"^ratio understanding / bare look-up: p50 {NUMBER}x, p99 {NUMBER}x$",
         rf"^memory per idle conversation record .*: {NUMBER} bytes \(goal <= 2048\)$",
         rf"^start-up of .*: {NUMBER} ms; bare interpreter {NUMBER} ms; ratio {NUMBER}x$",
     ],

@@ -166,3 +166,20 @@ def test_check_command_exits_0_when_content_is_valid() -> None:
     )
     assert run.returncode == 0, run.stderr
     assert "is valid" in run.stdout
+
+
+def test_wording_band_naming_unknown_option_is_reported_when_misspelt(broken: Path) -> None:
+    edit(
+        broken / "wordings" / "en.yaml",
+        lambda d: d["bands"]["duration"]["options"].update({"over_ten": [600, None]}),
+    )
+    found = problems_of(broken)
+    assert (
+        "wordings/en.yaml: bands.duration.over_ten: must be an option with [from, to] (to may be null)"
+        in found
+    )
+
+
+def test_wording_language_list_is_reported_when_not_a_list_of_words(broken: Path) -> None:
+    edit(broken / "wordings" / "en.yaml", lambda d: d["language"].update({"negations": "no"}))
+    assert "wordings/en.yaml: language.negations: must be a list of strings" in problems_of(broken)
