@@ -5,16 +5,24 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: chat test bench lint graph check
+.PHONY: chat test bench lint graph check lock wheel-check
 
+LOG := $(VENV)/install.log
+
+# One progress line on screen; pip's full output goes to $(LOG), named if set-up fails.
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	touch $(STAMP)
+	@mkdir -p $(VENV)
+	@printf 'Setting up %s (first run, or pyproject.toml changed; about a minute) ... ' "$(VENV)"
+	@{ $(PYTHON) -m venv $(VENV) \
+	   && $(BIN)/python -m pip install --upgrade pip \
+	   && $(BIN)/python -m pip install -e ".[dev]"; } >$(LOG) 2>&1 \
+	 || { echo "failed."; echo "Set-up failed; the full pip output is in $(LOG):" >&2; \
+	      tail -n 5 $(LOG) >&2; exit 1; }
+	@touch $(STAMP)
+	@echo done.
 
 chat: $(STAMP)  ## talk to the bot in this terminal (SQLite store, no tokens)
-	$(BIN)/crampbot chat
+	@$(BIN)/crampbot chat
 
 test: $(STAMP)  ## the whole test suite (Redis tests skip without Redis, except in CI)
 	$(BIN)/python -m pytest
@@ -32,3 +40,11 @@ check: $(STAMP)
 
 graph: $(STAMP)
 	$(BIN)/crampbot graph --markdown > docs/dialog.md
+
+lock: $(STAMP)  ## pin the runtime dependencies for deployments in constraints.txt
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --quiet \
+	  --custom-compile-command "make lock" -o constraints.txt
+
+wheel-check: $(STAMP)  ## build the wheel and sdist, install and use the wheel outside the checkout
+	.ci/wheel-check

@@ -20,6 +20,7 @@ def parser() -> argparse.ArgumentParser:
         prog="crampbot",
         description="A chatbot that asks when and where muscle cramps happen and gives safe, sourced advice.",
     )
+    top.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     top.add_argument("--config", help="a TOML file with settings (default: $CRAMPBOT_CONFIG)")
     top.add_argument(
         "--store",
@@ -49,6 +50,16 @@ def parser() -> argparse.ArgumentParser:
 
     add_admin_parser(sub)
     return top
+
+
+def _version() -> str:
+    """The installed distribution's version (the wheel's metadata, not a copy in the code)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("crampbot")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

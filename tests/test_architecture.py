@@ -123,17 +123,3 @@ def test_readme_module_map_matches_the_tree_when_modules_move() -> None:
         }
         unlisted = sorted(tree - named)
         assert not unlisted, f"README module map misses: {unlisted}"
-
-
-def test_every_package_is_installed_when_the_project_is_built() -> None:
-    import tomllib
-
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
-    listed = set(config["packages"])
-    found = {
-        ".".join(init.parent.relative_to(ROOT).parts)
-        for top in ("bot", "dialogs")
-        for init in (ROOT / top).rglob("__init__.py")
-    }
-    assert found <= listed, f"pyproject.toml [tool.setuptools] packages misses {found - listed}"
-    assert config["package-dir"]["crampbot_content"] == "content"
