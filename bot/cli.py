@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.settings import Settings, SettingsError, load_settings
 from dialogs.content import ContentError, load_content
-from dialogs.store import StoreUnavailable
+from dialogs.store import StoreBroken, StoreUnavailable
 
 log = logging.getLogger("crampbot")
 
@@ -71,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"crampbot: error: {exc}", file=sys.stderr)
         return 2
-    except StoreUnavailable as exc:
+    except (StoreUnavailable, StoreBroken) as exc:
         print(f"crampbot: error: {exc}", file=sys.stderr)
         return 2
     except ContentError as exc:

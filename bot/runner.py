@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import signal
+from typing import Any
 
 from bot.app import App, build_app, load_interview
 from bot.settings import Settings
@@ -66,6 +67,7 @@ async def _serve(settings: Settings, platform: str) -> int:
     loop.add_signal_handler(signal.SIGHUP, lambda: reload_content(app))
     operators = Operators(app, reload=lambda: reload_content(app))
     sweep = asyncio.create_task(sweep_forever(app.store, settings.retention_days * 86400, stop))
+    broken = asyncio.create_task(app.breaker.wait(), name="store")
     platforms: list[asyncio.Task[None]] = []
     if platform in ("telegram", "all"):
         # python-telegram-bot 22 warns on every RetryAfter unless it may use timedelta.
@@ -81,11 +83,16 @@ async def _serve(settings: Settings, platform: str) -> int:
         platforms.append(asyncio.create_task(serving, name="discord"))
     log.info("crampbot running on %s", platform)
     try:
-        done, _ = await asyncio.wait(platforms, return_when=asyncio.FIRST_COMPLETED)
+        waiting: list[asyncio.Task[Any]] = [*platforms, broken]
+        done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        if broken in done:
+            log.error("stopping crampbot: %s", broken.result())
+            return 2
         return 1 if any(_failed(task, stop) for task in done) else 0
     finally:
         stop.set()
-        await asyncio.gather(*platforms, sweep, return_exceptions=True)
+        broken.cancel()
+        await asyncio.gather(*platforms, sweep, broken, return_exceptions=True)
         await app.close()
         log.info("crampbot stopped")
 

@@ -17,7 +17,7 @@ from dialogs.locks import KeyLocks
 from dialogs.machine import Interview
 from dialogs.outcome import compose
 from dialogs.record import Conversation, CorruptRecord
-from dialogs.store import ConversationStore
+from dialogs.store import ConversationStore, StoreUnavailable
 from dialogs.types import ConversationKey, Incoming, Message, Option, Question, Reply
 from dialogs.understanding import Refusal, check_choice
 
@@ -73,7 +73,11 @@ class Engine:
                 replies.insert(0, Message(texts.messages[notice]))
             return result, replies
 
-        outcome = await self._transact(key, change, event.event_id)
+        try:
+            outcome = await self._transact(key, change, event.event_id)
+        except StoreUnavailable as exc:  # nothing was saved: the person sends it again
+            log.error("%s", exc)
+            return [Message(texts.messages["not_saved"], kind="error")]
         return outcome[1] if outcome else [Message(texts.messages["busy"], kind="error")]
 
     async def current(self, key: ConversationKey | str, locale: str | None = None) -> list[Reply]:
