@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.logs import configure as configure_logging
 from bot.settings import Settings, SettingsError, load_settings
 from dialogs.content import ContentError, load_content
 from dialogs.store import StoreBroken, StoreUnavailable
@@ -61,10 +62,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"crampbot: error: {exc}", file=sys.stderr)
         return 2
     quiet = args.command in ("chat", "check", "graph", "config", "admin")
-    logging.basicConfig(
-        level=logging.WARNING if quiet else settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+    configure_logging(
+        "WARNING" if quiet else settings.log_level,
+        settings.library_log_level,
+        sys.stderr,
+        settings.secrets(),
     )
     try:
         return _dispatch(args, settings)

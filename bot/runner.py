@@ -18,9 +18,6 @@ from bot.settings import Settings
 from dialogs.content import ContentError
 
 log = logging.getLogger(__name__)
-# Library loggers that say too much at INFO: httpx logs every Bot API URL, which
-# holds the bot token, and transitions logs every conversation's state changes.
-QUIET_LOGGERS = ("httpx", "transitions")
 
 
 def reload_content(app: App) -> list[str]:
@@ -48,8 +45,6 @@ def run(settings: Settings, platform: str) -> int:
         settings.require_telegram()
     if platform in ("discord", "all"):
         settings.require_discord()
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
     # Until the content is loaded and the handler is installed, a SIGHUP must not kill us.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     return asyncio.run(_serve(settings, platform))

@@ -138,7 +138,7 @@ class Engine:
                     return False, replies
                 if result is _FORGET:
                     await self.store.delete(key)
-                    log.info("conversation %s forgotten at the person's request", key)
+                    log.info("a conversation was forgotten at the person's request")
                     return True, replies
                 assert isinstance(result, Conversation)
                 result.version = expected + 1

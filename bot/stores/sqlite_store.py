@@ -203,6 +203,8 @@ class SqliteStore:
             await asyncio.gather(self._checkpointing, return_exceptions=True)
         try:
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.ProgrammingError:  # closed already
+            pass
         except sqlite3.Error as exc:
             log.warning("final WAL checkpoint failed: %s", one_line(exc))
         self._db.close()
@@ -217,6 +219,8 @@ class SqliteStore:
         while True:
             try:
                 return work(*args)
+            except (sqlite3.ProgrammingError, sqlite3.InterfaceError):
+                raise  # our own mistake (e.g. a closed store), not the file's
             except sqlite3.Error as exc:
                 if not _is_busy(exc) or waited >= BUSY_BUDGET:
                     raise self._fault(exc) from exc
