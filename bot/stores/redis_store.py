@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import redis.asyncio as redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import AuthenticationError, NoPermissionError, ReadOnlyError
 
 from bot.stores.faults import Breaker, one_line
 from dialogs.record import Conversation, CorruptRecord
@@ -45,8 +46,9 @@ DEFAULT_RETENTION = 30 * 24 * 3600.0
 TIMEOUT = 2.0
 RETRIES = 3
 HEALTH_CHECK_SECONDS = 5
-# Replies by which Redis refuses us until someone changes its configuration or ours.
-REFUSALS = ("NOAUTH", "WRONGPASS", "NOPERM", "READONLY", "MISCONF")
+# Replies by which Redis refuses us until someone changes its configuration or ours
+# (redis-py turns NOAUTH/WRONGPASS, READONLY and NOPERM into these classes).
+REFUSED = (AuthenticationError, ReadOnlyError, NoPermissionError)
 
 # KEYS: record, index. ARGV: expected, version, updated_at, data, ttl, key.
 SAVE = """
@@ -240,23 +242,28 @@ class RedisStore:
                 f"CRAMPBOT_STORE: {self._where} did not answer within {TIMEOUT:g} s"
                 f" ({one_line(exc)}); fix: check the Redis server is running and not overloaded"
             ) from exc
+        except REFUSED as exc:  # AuthenticationError is a ConnectionError, but no retry helps
+            raise self._refused(exc) from exc
         except (redis.ConnectionError, OSError) as exc:
             raise StoreUnavailable(
                 f"CRAMPBOT_STORE: {self._where} cannot be reached ({one_line(exc)}); fix: start"
                 " Redis or correct CRAMPBOT_STORE; the bot reconnects by itself"
             ) from exc
         except redis.RedisError as exc:
-            if str(exc).startswith(REFUSALS):
-                raise self.breaker.trip(
-                    StoreBroken(
-                        f"CRAMPBOT_STORE: {self._where} refuses our commands ({one_line(exc)});"
-                        " fix: correct the Redis configuration or CRAMPBOT_STORE"
-                    )
-                ) from exc
+            if str(exc).startswith("MISCONF"):  # cannot persist: refuses writes
+                raise self._refused(exc) from exc
             raise StoreUnavailable(
                 f"CRAMPBOT_STORE: {self._where} failed ({one_line(exc)}); fix: check the Redis"
                 " server's log"
             ) from exc
+
+    def _refused(self, exc: BaseException) -> StoreBroken:
+        return self.breaker.trip(
+            StoreBroken(
+                f"CRAMPBOT_STORE: {self._where} refuses our commands ({one_line(exc)});"
+                " fix: correct the Redis configuration or CRAMPBOT_STORE"
+            )
+        )
 
 
 def _unavailable(url: str, exc: BaseException) -> StoreUnavailable:

@@ -197,6 +197,11 @@ class SqliteStore:
         )
         return [AuditEntry(*row) for row in rows]
 
+    async def checkpointed(self) -> None:
+        """Wait until a deferred WAL checkpoint, if any, has succeeded."""
+        if self._checkpointing is not None:
+            await asyncio.shield(self._checkpointing)
+
     async def close(self) -> None:
         if self._checkpointing is not None:
             self._checkpointing.cancel()
