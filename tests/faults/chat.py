@@ -64,9 +64,20 @@ class Chat:
             turn = self.say(option)
         return turn
 
+    def __enter__(self) -> Chat:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        """Kill the process if a failed assertion left it running."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.end()
+
     def end(self) -> tuple[int, str]:
         """Close the input, wait for the process; its exit status and everything on stderr."""
         assert self.proc.stdin is not None and self.proc.stderr is not None
+        if self.proc.stderr.closed:
+            return self.proc.wait(), ""
         with contextlib.suppress(BrokenPipeError):
             self.proc.stdin.close()
         code = self.proc.wait(timeout=60)

@@ -11,10 +11,13 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from tests.faults.chat import Chat
 
 
 def unavailable(reason: str) -> None:
@@ -133,3 +136,17 @@ def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
         yield SmallDisk(where)
     finally:
         subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+@pytest.fixture
+def chats() -> Iterator[Callable[..., Chat]]:
+    """Start ``crampbot chat`` processes; any still running at the end is killed."""
+    started: list[Chat] = []
+
+    def start(store: str, **kwargs: Any) -> Chat:
+        started.append(Chat(store, **kwargs))
+        return started[-1]
+
+    yield start
+    for chat in started:
+        chat.__exit__()

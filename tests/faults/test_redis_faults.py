@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import redis
 
 from tests.faults.chat import NOT_SAVED, Chat, asked, no_traceback
@@ -9,9 +11,10 @@ from tests.faults.conftest import RedisServer
 
 
 def test_answer_is_asked_again_and_kept_when_redis_is_killed_and_restarted(
+    chats: Callable[..., Chat],
     redis_server: RedisServer,
 ) -> None:
-    chat = Chat(redis_server.url)
+    chat = chats(redis_server.url)
     assert asked(chat.answer(2)) == "when"
     redis_server.kill()
     assert chat.say("walking_relieved") == [{"type": "error", "text": NOT_SAVED}]
@@ -27,8 +30,10 @@ def test_answer_is_asked_again_and_kept_when_redis_is_killed_and_restarted(
     assert all("cannot be reached" in line and "fix:" in line for line in lines), errors
 
 
-def test_answer_is_asked_again_when_redis_hangs(redis_server: RedisServer) -> None:
-    chat = Chat(redis_server.url)
+def test_answer_is_asked_again_when_redis_hangs(
+    chats: Callable[..., Chat], redis_server: RedisServer
+) -> None:
+    chat = chats(redis_server.url)
     assert asked(chat.answer(1)) == "where"
     redis_server.freeze()
     try:
@@ -43,9 +48,10 @@ def test_answer_is_asked_again_when_redis_hangs(redis_server: RedisServer) -> No
 
 
 def test_chat_exits_2_with_one_line_when_redis_refuses_our_commands(
+    chats: Callable[..., Chat],
     redis_server: RedisServer,
 ) -> None:
-    chat = Chat(redis_server.url)
+    chat = chats(redis_server.url)
     assert asked(chat.answer(1)) == "where"
     redis.Redis(port=redis_server.port).replicaof("127.0.0.1", "1")  # writes now refused
     assert chat.say("calf") == []  # the process stopped
