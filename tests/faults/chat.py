@@ -40,21 +40,26 @@ class Chat:
         )
         self.opening = self.turn()
 
-    def turn(self) -> list[dict]:
-        """Replies up to a question, an outcome or "not saved"; [] when the process ended."""
+    def turn(self, count: int | None = None) -> list[dict]:
+        """Replies up to a question, an outcome or "not saved" (or ``count`` of them);
+        [] when the process ended."""
         assert self.proc.stdout is not None
         lines: list[dict] = []
         while raw := self.proc.stdout.readline():
             lines.append(json.loads(raw))
-            if lines[-1]["type"] in ("question", "outcome") or lines[-1]["text"] == NOT_SAVED:
+            if count is not None:
+                if len(lines) == count:
+                    break
+            elif lines[-1]["type"] in ("question", "outcome") or lines[-1]["text"] == NOT_SAVED:
                 break
         return lines
 
-    def say(self, line: str) -> list[dict]:
+    def say(self, line: str, count: int | None = None) -> list[dict]:
+        """Send ``line``; the replies of :meth:`turn`."""
         assert self.proc.stdin is not None
         self.proc.stdin.write(line + "\n")
         self.proc.stdin.flush()
-        return self.turn()
+        return self.turn(count)
 
     def answer(self, count: int) -> list[dict]:
         """Answer the first ``count`` questions of :data:`ANSWERS`; returns the last turn."""
