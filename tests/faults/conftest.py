@@ -19,6 +19,9 @@ import pytest
 
 from tests.faults.chat import Chat
 
+# The fake Bot API and ``crampbot run`` process of the run tests; a test module names its ``store``.
+from tests.test_run import content_dir, env, run, telegram_api  # noqa: F401
+
 
 def unavailable(reason: str) -> None:
     """Fail in CI, skip elsewhere: a fault test that cannot run must not pass silently."""
