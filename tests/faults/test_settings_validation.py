@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.settings import load_settings
@@ -101,3 +103,25 @@ def test_repr_holds_no_secret_when_settings_are_printed() -> None:
     assert "Settings(" in shown and "******" in shown
     for secret in (TOKEN, SECRET, "hunter2-password"):
         assert secret not in shown
+
+
+TOML_BAD = [
+    ("telegram_webhook_port", "8443.9"),
+    ("telegram_webhook_port", "true"),
+    ("retention_days", "inf"),
+    ("idle_hours", "nan"),
+    ("telegram_operators", '["0043"]'),
+    ("telegram_operators", "[-5]"),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), TOML_BAD, ids=[f"{n}={v}" for n, v in TOML_BAD])
+def test_command_exits_2_naming_the_setting_when_a_config_file_value_is_bad(
+    tmp_path: Path, name: str, value: str
+) -> None:
+    config = tmp_path / "crampbot.toml"
+    config.write_text(f"{name} = {value}\n", encoding="utf-8")
+    done = run("--config", str(config), "config")
+    assert done.returncode == 2 and done.stdout == ""
+    no_traceback(done.stderr)
+    assert done.stderr.startswith(f"crampbot: error: CRAMPBOT_{name.upper()}:")
