@@ -125,7 +125,11 @@ class RedisStore:
                 socket_connect_timeout=TIMEOUT,
                 socket_timeout=TIMEOUT,
                 health_check_interval=HEALTH_CHECK_SECONDS,
-                retry=Retry(ExponentialWithJitterBackoff(cap=1.0, base=0.05), RETRIES),
+                retry=Retry(
+                    ExponentialWithJitterBackoff(cap=1.0, base=0.05),
+                    RETRIES,
+                    supported_errors=(redis.ConnectionError,),
+                ),
                 retry_on_error=[redis.ConnectionError],
                 retry_on_timeout=False,
                 decode_responses=True,
