@@ -76,13 +76,15 @@ class Engine:
         try:
             outcome = await self._transact(key, change, event.event_id)
         except StoreUnavailable as exc:  # nothing was saved: the person sends it again
-            log.error("%s", exc)
-            return [Message(texts.messages["not_saved"], kind="error")]
+            return _not_saved(exc, texts)
         return outcome[1] if outcome else [Message(texts.messages["busy"], kind="error")]
 
     async def current(self, key: ConversationKey | str, locale: str | None = None) -> list[Reply]:
         """What the person should see now (the current question, prompt or outcome)."""
-        record, _ = await self._load(str(key))
+        try:
+            record, _ = await self._load(str(key))
+        except StoreUnavailable as exc:
+            return _not_saved(exc, self.texts(locale))
         if record is None:
             return []
         return self._current(record, self.texts(locale))
@@ -170,6 +172,12 @@ class Engine:
             await self.store.delete(key)
             return None, "content_changed"
         return record, None
+
+
+def _not_saved(exc: StoreUnavailable, texts: Texts) -> list[Reply]:
+    """Log a transient store fault (its message names cause and fix) and ask to send again."""
+    log.error("%s", exc)
+    return [Message(texts.messages["not_saved"], kind="error")]
 
 
 def _stamp(reply: Reply, version: int) -> Reply:

@@ -18,7 +18,7 @@ def test_answer_is_asked_again_and_kept_when_redis_is_killed_and_restarted(
     assert asked(chat.answer(2)) == "when"
     redis_server.kill()
     assert chat.say("walking_relieved") == [{"type": "error", "text": NOT_SAVED}]
-    assert chat.say("walking_relieved") == [{"type": "error", "text": NOT_SAVED}]
+    assert chat.say("")[-1] == {"type": "error", "text": NOT_SAVED}  # shows the question
     redis_server.start()  # the pooled connections are stale now
     turn = chat.say("walking_relieved")
     assert asked(turn) == "duration"  # the first two answers were kept, the third saved once
