@@ -12,8 +12,7 @@ connection reads an older snapshot; a deferred one is retried in the background
 until it succeeds.
 
 Calls run directly on the event loop, not via ``asyncio.to_thread``: each is one
-short autocommit statement on the primary key, ~20-30 us here (``synchronous=NORMAL``
-skips the fsync per commit), while one thread hop alone costs more than that
+short autocommit statement on the primary key, cheaper than a thread hop
 (``python -m bench.bench_stores``). SQLite never waits for a lock itself
 (``busy_timeout=0``): a statement that meets another process's write lock is
 retried after an ``asyncio.sleep``, so the loop keeps serving everyone else.
