@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.settings import Settings
 from bot.stores import open_store
+from bot.stores.faults import Breaker
 from dialogs import ConversationStore, Engine, Interview, load_content
 
 log = logging.getLogger(__name__)
@@ -15,11 +16,15 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class App:
-    """Everything a running bot shares: settings, the store and the engine."""
+    """Everything a running bot shares: settings, the store and the engine.
+
+    ``breaker`` trips on the store's first permanent fault; the runner then stops with status 2.
+    """
 
     settings: Settings
     store: ConversationStore
     engine: Engine
+    breaker: Breaker = field(default_factory=Breaker)
 
     async def close(self) -> None:
         await self.store.close()
@@ -33,7 +38,8 @@ def load_interview(settings: Settings) -> Interview:
 async def build_app(settings: Settings, interview: Interview | None = None) -> App:
     """Open the store and build the engine; raises StoreUnavailable or ContentError."""
     interview = interview or load_interview(settings)
-    store = await open_store(settings.store, settings.retention_days * 86400)
+    breaker = Breaker()
+    store = await open_store(settings.store, settings.retention_days * 86400, breaker)
     engine = Engine(interview, store, idle_after=settings.idle_hours * 3600)
     log.info("content %s loaded; store %s", interview.version, settings.store.split("://")[0])
-    return App(settings, store, engine)
+    return App(settings, store, engine, breaker)

@@ -9,8 +9,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.logs import configure as configure_logging
 from bot.settings import Settings, SettingsError, load_settings
-from dialogs import ContentError, StoreUnavailable, load_content
+from dialogs import ContentError, StoreBroken, StoreUnavailable, load_content
 
 log = logging.getLogger("crampbot")
 
@@ -71,17 +72,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"crampbot: error: {exc}", file=sys.stderr)
         return 2
     quiet = args.command in ("chat", "check", "graph", "config", "admin")
-    logging.basicConfig(
-        level=logging.WARNING if quiet else settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+    configure_logging(
+        "WARNING" if quiet else settings.log_level,
+        settings.library_log_level,
+        sys.stderr,
+        settings.secrets(),
     )
     try:
         return _dispatch(args, settings)
     except SettingsError as exc:
         print(f"crampbot: error: {exc}", file=sys.stderr)
         return 2
-    except StoreUnavailable as exc:
+    except (StoreUnavailable, StoreBroken) as exc:
         print(f"crampbot: error: {exc}", file=sys.stderr)
         return 2
     except ContentError as exc:

@@ -11,15 +11,13 @@ import asyncio
 import logging
 import os
 import signal
+from typing import Any
 
 from bot.app import App, build_app, load_interview
 from bot.settings import Settings
 from dialogs import ContentError
 
 log = logging.getLogger(__name__)
-# Library loggers that say too much at INFO: httpx logs every Bot API URL, which
-# holds the bot token, and transitions logs every conversation's state changes.
-QUIET_LOGGERS = ("httpx", "transitions")
 
 
 def reload_content(app: App) -> list[str]:
@@ -47,8 +45,6 @@ def run(settings: Settings, platform: str) -> int:
         settings.require_telegram()
     if platform in ("discord", "all"):
         settings.require_discord()
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
     # Until the content is loaded and the handler is installed, a SIGHUP must not kill us.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     return asyncio.run(_serve(settings, platform))
@@ -66,6 +62,7 @@ async def _serve(settings: Settings, platform: str) -> int:
     loop.add_signal_handler(signal.SIGHUP, lambda: reload_content(app))
     operators = Operators(app, reload=lambda: reload_content(app))
     sweep = asyncio.create_task(sweep_forever(app.store, settings.retention_days * 86400, stop))
+    broken = asyncio.create_task(app.breaker.wait(), name="store")
     platforms: list[asyncio.Task[None]] = []
     if platform in ("telegram", "all"):
         # python-telegram-bot 22 warns on every RetryAfter unless it may use timedelta.
@@ -81,11 +78,16 @@ async def _serve(settings: Settings, platform: str) -> int:
         platforms.append(asyncio.create_task(serving, name="discord"))
     log.info("crampbot running on %s", platform)
     try:
-        done, _ = await asyncio.wait(platforms, return_when=asyncio.FIRST_COMPLETED)
+        waiting: list[asyncio.Task[Any]] = [*platforms, broken]
+        done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        if broken in done:
+            log.error("stopping crampbot: %s", broken.result())
+            return 2
         return 1 if any(_failed(task, stop) for task in done) else 0
     finally:
         stop.set()
-        await asyncio.gather(*platforms, sweep, return_exceptions=True)
+        broken.cancel()
+        await asyncio.gather(*platforms, sweep, broken, return_exceptions=True)
         await app.close()
         log.info("crampbot stopped")
 

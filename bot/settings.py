@@ -3,10 +3,15 @@
 Precedence: environment, then the config file (``--config`` or
 ``CRAMPBOT_CONFIG``), then defaults. A bad value raises :class:`SettingsError`
 naming the setting, and the command line turns it into one line and exit 2.
+Validation is strict (finite numbers in range, whole ports, Redis database
+numbers, operator ids as positive ASCII integers) and never echoes a secret:
+tokens, the webhook secret and URL passwords never reach a message, ``crampbot
+config`` or ``repr``.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -14,12 +19,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from platformdirs import user_data_dir
 
 PREFIX = "CRAMPBOT_"
 SECRETS = frozenset({"telegram_token", "discord_token", "telegram_webhook_secret"})
 TELEGRAM_TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
+MASK = "******"
+URLS = frozenset(
+    {"store", "telegram_base_url", "telegram_webhook_url", "discord_api_url", "discord_gateway_url"}
+)
+# Numbers must be finite, above 0 ("at once") and at most this ("never" is not a number).
+RANGES = {"idle_hours": 24.0 * 365, "retention_days": 365.0 * 100}
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+ID = re.compile(r"[1-9][0-9]{0,19}")
 
 
 class SettingsError(ValueError):
@@ -44,6 +58,7 @@ class Settings:
     idle_hours: float = 24.0
     retention_days: float = 30.0
     log_level: str = "INFO"
+    library_log_level: str = "WARNING"
     telegram_token: str = ""
     telegram_base_url: str = ""
     telegram_webhook_url: str = ""
@@ -90,6 +105,21 @@ class Settings:
 
     def shown(self) -> list[tuple[str, str, str]]:
         """(setting, value with secrets masked, origin) for ``crampbot config``."""
+        return [
+            (PREFIX + name.upper(), text, self.origins.get(name, "default"))
+            for name, text in self._safe()
+        ]
+
+    def secrets(self) -> list[str]:
+        """Every secret value set (tokens, webhook secret, URL passwords), for log redaction."""
+        found = [getattr(self, name) for name in SECRETS]
+        found += [urlsplit(getattr(self, name)).password or "" for name in URLS]
+        return [value for value in found if value]
+
+    def __repr__(self) -> str:
+        return f"Settings({', '.join(f'{name}={text!r}' for name, text in self._safe())})"
+
+    def _safe(self) -> list[tuple[str, str]]:
         rows = []
         for f in fields(self):
             if f.name == "origins":
@@ -97,9 +127,24 @@ class Settings:
             value = getattr(self, f.name)
             text = ",".join(value) if isinstance(value, tuple) else str(value)
             if f.name in SECRETS and text:
-                text = text[:4] + "…" + "*" * 6 if len(text) > 8 else "*" * 6
-            rows.append((PREFIX + f.name.upper(), text, self.origins.get(f.name, "default")))
+                text = MASK
+            elif f.name in URLS:
+                text = without_password(text)
+            rows.append((f.name, text))
         return rows
+
+
+def without_password(url: str) -> str:
+    """``url`` with any password replaced by :data:`MASK`."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return url
+    if not password:
+        return url
+    user, _, host = parts.netloc.rpartition("@")
+    return parts._replace(netloc=f"{user.partition(':')[0]}:{MASK}@{host}").geturl()
 
 
 def load_settings(
@@ -134,35 +179,92 @@ def load_settings(
 
 def _convert(name: str, kind: Any, value: Any) -> Any:
     kind = str(kind)
+    shown = "(hidden)" if name in SECRETS else repr(without_password(str(value)))
+    if kind == "float":
+        number, high = _number(value), RANGES[name]
+        if number is None or not 0 < number <= high:
+            raise SettingsError(
+                name, f"must be a positive number (finite, at most {high:g}), got {shown}"
+            )
+        return number
+    if kind == "int":
+        text = str(value).strip() if isinstance(value, (str, int)) else ""
+        if isinstance(value, bool) or not re.fullmatch(r"[0-9]{1,5}", text, re.ASCII):
+            raise SettingsError(name, f"must be a whole number, got {shown}")
+        return int(text)
+    if kind.startswith("tuple"):
+        items = value if isinstance(value, list) else str(value).split(",")
+        ids = tuple(str(i).strip() for i in items if str(i).strip())
+        bad = [i for i in ids if not ID.fullmatch(i)]
+        if bad:
+            raise SettingsError(
+                name,
+                f"must be comma-separated numeric ids (positive whole numbers written with"
+                f" 0-9, no leading zero), got {bad[0]!r}",
+            )
+        return ids
+    if not isinstance(value, str):
+        raise SettingsError(name, f"must be text, got {shown}")
+    return value.strip()
+
+
+def _number(value: Any) -> float | None:
+    """``value`` as a finite float, or None (``inf``, ``nan``, ``1e999``, booleans, text)."""
+    if isinstance(value, bool):
+        return None
     try:
-        if kind == "float":
-            number = float(value)
-            if number <= 0:
-                raise ValueError
-            return number
-        if kind == "int":
-            return int(value)
-        if kind.startswith("tuple"):
-            items = value if isinstance(value, list) else str(value).split(",")
-            ids = tuple(str(i).strip() for i in items if str(i).strip())
-            if not all(i.lstrip("-").isdigit() for i in ids):
-                raise ValueError
-            return ids
-    except (TypeError, ValueError):
-        want = {"float": "a positive number", "int": "a whole number"}.get(
-            kind, "comma-separated numeric ids"
-        )
-        raise SettingsError(name, f"must be {want}, got {value!r}") from None
-    return str(value).strip()
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _check(settings: Settings) -> None:
-    if not re.match(r"^(sqlite:///|redis://|rediss://|memory://)", settings.store):
-        raise SettingsError(
-            "store",
-            f"unsupported URL {settings.store!r}; use sqlite:///PATH, redis://HOST:PORT/DB or memory://",
-        )
-    if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        raise SettingsError("log_level", "must be DEBUG, INFO, WARNING or ERROR")
+    _check_store(settings.store)
+    for name in ("log_level", "library_log_level"):
+        if getattr(settings, name).upper() not in LEVELS:
+            raise SettingsError(name, f"must be {', '.join(LEVELS[:-1])} or {LEVELS[-1]}")
     if not 1 <= settings.telegram_webhook_port <= 65535:
         raise SettingsError("telegram_webhook_port", "must be a port number 1-65535")
+    if settings.discord_guild and not ID.fullmatch(settings.discord_guild):
+        raise SettingsError("discord_guild", "must be a numeric guild id")
+    for name in URLS - {"store"}:
+        url = getattr(settings, name)
+        if url and not _is_http_url(url):
+            raise SettingsError(
+                name, f"must be an http(s) or ws(s) URL, got {without_password(url)!r}"
+            )
+
+
+def _check_store(url: str) -> None:
+    usage = "use sqlite:///PATH, redis://HOST:PORT/DB or memory://"
+    if url.startswith("memory://"):
+        return
+    if url.startswith("sqlite:///"):
+        if not url.removeprefix("sqlite:///").strip():
+            raise SettingsError("store", f"names no file; {usage}")
+        return
+    if not url.startswith(("redis://", "rediss://")):
+        raise SettingsError("store", f"unsupported URL {without_password(url)!r}; {usage}")
+    shown = without_password(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        databases = parse_qs(parts.query).get("db", [])
+    except ValueError:
+        raise SettingsError("store", f"has a bad port in {shown!r}; {usage}") from None
+    path = parts.path.strip("/")
+    for database in [path] * bool(path) + databases:
+        if not re.fullmatch(r"[0-9]{1,5}", database, re.ASCII):
+            raise SettingsError(
+                "store", f"Redis database must be a number like /0, got {database!r} in {shown!r}"
+            )
+
+
+def _is_http_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https", "ws", "wss") and bool(parts.hostname)

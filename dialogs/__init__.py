@@ -9,7 +9,7 @@ from dialogs.content import OUTCOME_STATE, STOPPED_STATE, Content, ContentError,
 from dialogs.engine import Engine
 from dialogs.machine import Interview
 from dialogs.record import Conversation, CorruptRecord
-from dialogs.store import FORGOTTEN, AuditEntry, ConversationStore, StoreUnavailable
+from dialogs.store import FORGOTTEN, AuditEntry, ConversationStore, StoreBroken, StoreUnavailable
 from dialogs.types import (
     ConversationKey,
     Incoming,
@@ -41,6 +41,7 @@ __all__ = [
     "Question",
     "Reply",
     "Section",
+    "StoreBroken",
     "StoreUnavailable",
     "Texts",
     "load_content",

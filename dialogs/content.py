@@ -51,6 +51,7 @@ MESSAGES = (
     "forget_cancelled",
     "nothing_stored",
     "busy",
+    "not_saved",
     "help",
     "about",
     "button_done",

@@ -18,7 +18,7 @@ from dialogs.locks import KeyLocks
 from dialogs.machine import Interview
 from dialogs.outcome import compose, factsheet
 from dialogs.record import Conversation, CorruptRecord
-from dialogs.store import ConversationStore
+from dialogs.store import ConversationStore, StoreUnavailable
 from dialogs.types import ConversationKey, Incoming, Message, Option, Question, Reply, Section
 from dialogs.understanding import Refusal, check_choice
 
@@ -119,12 +119,18 @@ class Engine:
                 result.replies.insert(0, Message(text=texts.messages[notice]))
             return result
 
-        outcome = await self._transact(key, change, event.event_id)
+        try:
+            outcome = await self._transact(key, change, event.event_id)
+        except StoreUnavailable as exc:  # nothing was saved: the person sends it again
+            return _not_saved(exc, texts)
         return outcome[1] if outcome else [Message(text=texts.messages["busy"], kind="error")]
 
     async def current(self, key: ConversationKey | str, locale: str | None = None) -> list[Reply]:
         """What the person should see now (the current question, prompt or outcome)."""
-        record, _ = await self._load(str(key))
+        try:
+            record, _ = await self._load(str(key))
+        except StoreUnavailable as exc:
+            return _not_saved(exc, self.texts(locale))
         if record is None:
             return []
         return self._current(record, self.texts(locale))
@@ -178,7 +184,7 @@ class Engine:
                 result = change(record, notice, now)
                 if result.forget:
                     await self.store.delete(key)
-                    log.info("conversation %s forgotten at the person's request", key)
+                    log.info("a conversation was forgotten at the person's request")
                     return True, result.replies
                 saved = result.record
                 if saved is None:
@@ -212,6 +218,12 @@ class Engine:
             await self.store.delete(key)
             return None, "content_changed"
         return record, None
+
+
+def _not_saved(exc: StoreUnavailable, texts: Texts) -> list[Reply]:
+    """Log a transient store fault (its message names cause and fix) and ask to send again."""
+    log.error("%s", exc)
+    return [Message(text=texts.messages["not_saved"], kind="error")]
 
 
 def _stamp(reply: Reply, version: int) -> Reply:

@@ -13,7 +13,18 @@ FORGOTTEN = "(forgotten)"
 
 
 class StoreUnavailable(RuntimeError):
-    """The store cannot be reached or opened; the message says which and why."""
+    """The store cannot be used right now; the message names the cause and the fix.
+
+    Transient while serving (Redis down, SQLite locked, disk full): the event is
+    not saved, the person is asked to send it again, and the bot keeps serving.
+    """
+
+
+class StoreBroken(RuntimeError):
+    """The store can never be used as it is (corrupt, foreign or newer schema, read-only).
+
+    Permanent: the process stops with one line naming the cause and the fix, and status 2.
+    """
 
 
 @dataclass(frozen=True, slots=True)

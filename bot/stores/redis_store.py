@@ -6,18 +6,38 @@ Redis expires old records by itself; a sorted set ``crampbot:updated`` (member
 key, score updated_at) for purge and scan; a list ``crampbot:audit``, newest
 first, capped at :data:`AUDIT_KEEP`. Writes are Lua scripts, so a
 compare-and-set and its index update happen atomically.
+
+Faults: a dropped or stale connection (Redis restarted) is reconnected and the
+command retried with exponential backoff; idle pooled connections are checked
+with a PING before use; a hung Redis times out. What still fails becomes
+:class:`StoreUnavailable` (the event is not saved; the bot keeps serving), or
+:class:`StoreBroken` when Redis refuses us for good (wrong password, read-only replica).
+A timed-out command is not retried: a script may have run, and its retry could
+apply an event twice.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import redis.asyncio as redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import AuthenticationError, NoPermissionError, ReadOnlyError
 
-from dialogs import FORGOTTEN, AuditEntry, Conversation, CorruptRecord, StoreUnavailable
+from bot.stores.faults import Breaker, one_line
+from dialogs import (
+    FORGOTTEN,
+    AuditEntry,
+    Conversation,
+    CorruptRecord,
+    StoreBroken,
+    StoreUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +48,13 @@ AUDIT = PREFIX + "audit"
 AUDIT_KEEP = 1000
 BATCH = 500
 DEFAULT_RETENTION = 30 * 24 * 3600.0
+# A command waits this long for Redis; a dropped connection is retried RETRIES times.
+TIMEOUT = 2.0
+RETRIES = 3
+HEALTH_CHECK_SECONDS = 5
+# Replies by which Redis refuses us until someone changes its configuration or ours
+# (redis-py turns NOAUTH/WRONGPASS, READONLY and NOPERM into these classes).
+REFUSED = (AuthenticationError, ReadOnlyError, NoPermissionError)
 
 # KEYS: record, index. ARGV: expected, version, updated_at, data, ttl, key.
 SAVE = """
@@ -75,18 +102,44 @@ class RedisStore:
     Build it with :meth:`open`; a client passed in directly must use ``decode_responses=True``.
     """
 
-    def __init__(self, client: redis.Redis, retention_seconds: float = DEFAULT_RETENTION) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        retention_seconds: float = DEFAULT_RETENTION,
+        breaker: Breaker | None = None,
+    ) -> None:
         self._redis = client
+        self.breaker = breaker or Breaker()
+        kwargs = client.connection_pool.connection_kwargs
+        self._where = f"Redis at {kwargs.get('host', '?')}:{kwargs.get('port', '?')}"
         self._ttl = max(1, int(retention_seconds))
         self._save = client.register_script(SAVE)
         self._delete = client.register_script(DELETE)
         self._purge = client.register_script(PURGE)
 
     @classmethod
-    async def open(cls, url: str, retention_seconds: float = DEFAULT_RETENTION) -> RedisStore:
+    async def open(
+        cls,
+        url: str,
+        retention_seconds: float = DEFAULT_RETENTION,
+        breaker: Breaker | None = None,
+    ) -> RedisStore:
         """Connect to ``url`` and check Redis answers; records expire after the retention."""
         try:
-            client = redis.Redis.from_url(url, socket_connect_timeout=5, decode_responses=True)
+            client = redis.Redis.from_url(
+                url,
+                socket_connect_timeout=TIMEOUT,
+                socket_timeout=TIMEOUT,
+                health_check_interval=HEALTH_CHECK_SECONDS,
+                retry=Retry(
+                    ExponentialWithJitterBackoff(cap=1.0, base=0.05),
+                    RETRIES,
+                    supported_errors=(redis.ConnectionError,),
+                ),
+                retry_on_error=[redis.ConnectionError],
+                retry_on_timeout=False,
+                decode_responses=True,
+            )
         except ValueError as exc:
             raise _unavailable(url, exc) from exc
         try:
@@ -94,34 +147,41 @@ class RedisStore:
         except (OSError, redis.RedisError) as exc:
             await client.aclose()
             raise _unavailable(url, exc) from exc
-        return cls(client, retention_seconds)
+        return cls(client, retention_seconds, breaker)
 
     async def load(self, key: str) -> Conversation | None:
-        try:
-            data = await self._redis.hget(CONV + key, "data")
-        except redis.ResponseError as exc:  # not a hash: someone wrote over it
-            raise CorruptRecord(f"unreadable conversation record: {exc}") from exc
+        with self._faults():
+            try:
+                data = await self._redis.hget(CONV + key, "data")
+            except redis.ResponseError as exc:
+                if not str(exc).startswith("WRONGTYPE"):
+                    raise
+                raise CorruptRecord(f"unreadable conversation record: {exc}") from exc
         return Conversation.from_json(data) if data is not None else None
 
     async def save(self, record: Conversation, expected: int) -> bool:
         args = (expected, record.version, repr(record.updated_at), record.to_json(), self._ttl)
-        done = await self._save(keys=[CONV + record.key, UPDATED], args=[*args, record.key])
+        with self._faults():
+            done = await self._save(keys=[CONV + record.key, UPDATED], args=[*args, record.key])
         return bool(done)
 
     async def delete(self, key: str) -> bool:
-        return bool(await self._delete(keys=[CONV + key, UPDATED, AUDIT], args=[key, FORGOTTEN]))
+        with self._faults():
+            done = await self._delete(keys=[CONV + key, UPDATED, AUDIT], args=[key, FORGOTTEN])
+        return bool(done)
 
     async def scan(self) -> AsyncIterator[Conversation]:
         """Yield every readable record, fetched a batch per ``ZSCAN`` step."""
         cursor, seen = -1, set[str]()
         while cursor != 0:
-            cursor, members = await self._redis.zscan(UPDATED, max(cursor, 0), count=BATCH)
-            keys = [str(k) for k, _ in members if k not in seen]
-            seen.update(keys)  # ZSCAN may repeat a member while Redis rehashes
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for key in keys:
-                    pipe.hget(CONV + key, "data")
-                values = await pipe.execute(raise_on_error=False)
+            with self._faults():
+                cursor, members = await self._redis.zscan(UPDATED, max(cursor, 0), count=BATCH)
+                keys = [str(k) for k, _ in members if k not in seen]
+                seen.update(keys)  # ZSCAN may repeat a member while Redis rehashes
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for key in keys:
+                        pipe.hget(CONV + key, "data")
+                    values = await pipe.execute(raise_on_error=False)
             for key, data in zip(keys, values, strict=True):
                 if data is None:  # expired or deleted since the index was read
                     continue
@@ -138,17 +198,18 @@ class RedisStore:
         """Delete records idle since before ``idle_before``, a batch per script call."""
         count = 0
         while True:
-            old = await self._redis.zrangebyscore(
-                UPDATED, "-inf", f"({idle_before!r}", start=0, num=BATCH
-            )
-            if not old:
-                return count
-            keys = [str(k) for k in old]
-            count += int(
-                await self._purge(
-                    keys=[UPDATED, *(CONV + k for k in keys)], args=[repr(idle_before), *keys]
+            with self._faults():
+                old = await self._redis.zrangebyscore(
+                    UPDATED, "-inf", f"({idle_before!r}", start=0, num=BATCH
                 )
-            )
+                if not old:
+                    return count
+                keys = [str(k) for k in old]
+                count += int(
+                    await self._purge(
+                        keys=[UPDATED, *(CONV + k for k in keys)], args=[repr(idle_before), *keys]
+                    )
+                )
 
     async def add_audit(self, entry: AuditEntry) -> None:
         fields = {
@@ -159,16 +220,19 @@ class RedisStore:
             "key": entry.key,
             "result": entry.result,
         }
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.lpush(AUDIT, json.dumps(fields))
-            pipe.ltrim(AUDIT, 0, AUDIT_KEEP - 1)
-            await pipe.execute()
+        with self._faults():
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.lpush(AUDIT, json.dumps(fields))
+                pipe.ltrim(AUDIT, 0, AUDIT_KEEP - 1)
+                await pipe.execute()
 
     async def audit(self, limit: int = 20) -> list[AuditEntry]:
         if limit <= 0:
             return []
         entries = []
-        for raw in await self._redis.lrange(AUDIT, 0, limit - 1):
+        with self._faults():
+            raws = await self._redis.lrange(AUDIT, 0, limit - 1)
+        for raw in raws:
             try:
                 entries.append(AuditEntry(**json.loads(raw)))
             except (ValueError, TypeError):
@@ -178,9 +242,42 @@ class RedisStore:
     async def close(self) -> None:
         await self._redis.aclose()
 
+    @contextmanager
+    def _faults(self) -> Iterator[None]:
+        """Turn what Redis raises into :class:`StoreUnavailable` or :class:`StoreBroken`."""
+        try:
+            yield
+        except redis.TimeoutError as exc:
+            raise StoreUnavailable(
+                f"CRAMPBOT_STORE: {self._where} did not answer within {TIMEOUT:g} s"
+                f" ({one_line(exc)}); fix: check the Redis server is running and not overloaded"
+            ) from exc
+        except REFUSED as exc:  # AuthenticationError is a ConnectionError, but no retry helps
+            raise self._refused(exc) from exc
+        except (redis.ConnectionError, OSError) as exc:
+            raise StoreUnavailable(
+                f"CRAMPBOT_STORE: {self._where} cannot be reached ({one_line(exc)}); fix: start"
+                " Redis or correct CRAMPBOT_STORE; the bot reconnects by itself"
+            ) from exc
+        except redis.RedisError as exc:
+            if str(exc).startswith("MISCONF"):  # cannot persist: refuses writes
+                raise self._refused(exc) from exc
+            raise StoreUnavailable(
+                f"CRAMPBOT_STORE: {self._where} failed ({one_line(exc)}); fix: check the Redis"
+                " server's log"
+            ) from exc
+
+    def _refused(self, exc: BaseException) -> StoreBroken:
+        return self.breaker.trip(
+            StoreBroken(
+                f"CRAMPBOT_STORE: {self._where} refuses our commands ({one_line(exc)});"
+                " fix: correct the Redis configuration or CRAMPBOT_STORE"
+            )
+        )
+
 
 def _unavailable(url: str, exc: BaseException) -> StoreUnavailable:
-    reason = " ".join(str(exc).split()) or type(exc).__name__
+    reason = one_line(exc)
     parts = urlsplit(url)
     where = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()  # no password
     return StoreUnavailable(f"CRAMPBOT_STORE: cannot use Redis at {where!r}: {reason}")

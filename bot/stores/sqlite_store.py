@@ -1,120 +1,144 @@
 """The embedded default store: one SQLite file in WAL mode, private by construction.
 
+The file is created 0600 in a folder created 0700, and carries our
+``application_id`` and a schema version (``user_version``) that :mod:`bot.stores.sqlite_schema`
+checks before anything is written: a foreign or newer file is refused as it is.
+
 Deleted conversations are really gone: ``secure_delete`` zeroes their bytes in
-the database file and a ``TRUNCATE`` checkpoint after every delete empties the
-``-wal`` file that still held older copies. (A checkpoint cannot finish while
-another process holds a read transaction; the next delete's checkpoint will.)
+the database file and a ``TRUNCATE`` checkpoint empties the ``-wal`` file that
+still held older copies, after every delete and every save that drops answers
+(``/stop``, ``/restart``, ``/back``). A checkpoint cannot finish while another
+connection reads an older snapshot; a deferred one is retried in the background
+until it succeeds.
 
 Calls run directly on the event loop, not via ``asyncio.to_thread``: each is one
-short autocommit statement on the primary key (``synchronous=NORMAL`` skips the
-fsync per commit), cheaper than the thread hop itself (``python -m bench.bench_stores``
-prints both). The loop stalls only while another process holds the write lock, i.e.
-for one such statement; ``busy_timeout`` bounds the wait. A checkpoint after each
-delete or purge costs its fsyncs, which is rare and the price of forgetting for real.
+short autocommit statement on the primary key, cheaper than a thread hop
+(``python -m bench.bench_stores``). SQLite never waits for a lock itself
+(``busy_timeout=0``): a statement that meets another process's write lock is
+retried after an ``asyncio.sleep``, so the loop keeps serving everyone else.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable
+from typing import TypeVar
 
-from dialogs import FORGOTTEN, AuditEntry, Conversation, CorruptRecord, StoreUnavailable
+from bot.stores.faults import Breaker, one_line
+from bot.stores.sqlite_schema import prepare
+from dialogs import (
+    FORGOTTEN,
+    AuditEntry,
+    Conversation,
+    CorruptRecord,
+    StoreBroken,
+    StoreUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
-BUSY_TIMEOUT_MS = 5000
+T = TypeVar("T")
+
 SCAN_BATCH = 500
 AUDIT_KEEP = 1000
+# How long a statement may keep meeting another connection's lock before the event fails.
+BUSY_BUDGET = 5.0
+BUSY_FIRST, BUSY_MAX = 0.001, 0.05
+# A deferred checkpoint is tried again after these pauses (doubling) until it succeeds.
+CHECKPOINT_FIRST, CHECKPOINT_MAX = 0.05, 5.0
 
-# WITHOUT ROWID keeps each key once, in the primary-key b-tree (whose interior
-# cells are real entries), so a delete removes every copy. The updated_at index
-# serves purge; lookups and CAS use the primary key, so latency stays flat.
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS conversations (
-    key TEXT PRIMARY KEY,
-    version INTEGER NOT NULL,
-    updated_at REAL NOT NULL,
-    data TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS conversations_updated_at ON conversations (updated_at);
-CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    at REAL NOT NULL,
-    actor TEXT NOT NULL,
-    origin TEXT NOT NULL,
-    action TEXT NOT NULL,
-    key TEXT NOT NULL,
-    result TEXT NOT NULL
-);
-"""
+_BUSY = ("SQLITE_BUSY", "SQLITE_LOCKED")
+_BROKEN = ("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_READONLY", "SQLITE_ERROR", "SQLITE_PERM")
 
 
 class SqliteStore:
     """Conversation records in one SQLite file, with compare-and-set on ``version``."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(
+        self, connection: sqlite3.Connection, path: str = "", breaker: Breaker | None = None
+    ) -> None:
         self._db = connection
+        self._path = path
+        self.breaker = breaker or Breaker()
+        self._checkpointing: asyncio.Task[None] | None = None
 
     @classmethod
-    async def open(cls, path: str) -> SqliteStore:
-        """Open (creating it and its directory) the database at ``path``."""
-        try:
-            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(Path(path).expanduser(), isolation_level=None)
-        except (OSError, sqlite3.Error) as exc:
-            raise _unavailable(path, exc) from exc
-        try:
-            db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA secure_delete=ON")
-            db.executescript(SCHEMA)
-        except sqlite3.Error as exc:
-            db.close()
-            raise _unavailable(path, exc) from exc
-        return cls(db)
+    async def open(cls, path: str, breaker: Breaker | None = None) -> SqliteStore:
+        """Open (creating it privately) the database at ``path``, after checking its schema.
+
+        Raises :class:`StoreBroken` for a file that is not ours, newer, corrupt or
+        read-only, and :class:`StoreUnavailable` when it cannot be opened now.
+        """
+        return cls(prepare(path), path, breaker)
 
     async def load(self, key: str) -> Conversation | None:
-        row = self._db.execute("SELECT data FROM conversations WHERE key = ?", (key,)).fetchone()
+        row = await self._call(
+            lambda: self._db.execute(
+                "SELECT data FROM conversations WHERE key = ?", (key,)
+            ).fetchone()
+        )
         return Conversation.from_json(row[0]) if row else None
 
     async def save(self, record: Conversation, expected: int) -> bool:
         data = record.to_json()
         if expected == 0:
-            cursor = self._db.execute(
-                "INSERT INTO conversations (key, version, updated_at, data) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (key) DO NOTHING",
-                (record.key, record.version, record.updated_at, data),
+            saved = await self._call(
+                lambda: (
+                    self._db.execute(
+                        "INSERT INTO conversations (key, version, updated_at, data) VALUES (?, ?, ?, ?)"
+                        " ON CONFLICT (key) DO NOTHING",
+                        (record.key, record.version, record.updated_at, data),
+                    ).rowcount
+                    == 1
+                )
             )
-        else:
-            cursor = self._db.execute(
+            return saved
+
+        def update() -> tuple[bool, bool]:
+            old = self._db.execute(
+                "SELECT data FROM conversations WHERE key = ? AND version = ?",
+                (record.key, expected),
+            ).fetchone()
+            if old is None:
+                return False, False
+            saved = self._db.execute(
                 "UPDATE conversations SET version = ?, updated_at = ?, data = ?"
                 " WHERE key = ? AND version = ?",
                 (record.version, record.updated_at, data, record.key, expected),
-            )
-        return cursor.rowcount == 1
+            ).rowcount
+            return saved == 1, _drops_answers(old[0], data)
+
+        saved, dropped = await self._call(update)
+        if dropped:  # old answers are still in the -wal file: move them out
+            self._checkpoint()
+        return saved
 
     async def delete(self, key: str) -> bool:
-        deleted = self._db.execute("DELETE FROM conversations WHERE key = ?", (key,)).rowcount
-        self._db.execute(
-            "UPDATE audit SET key = CASE key WHEN ?1 THEN ?2 ELSE key END,"
-            " actor = CASE actor WHEN ?1 THEN ?2 ELSE actor END WHERE key = ?1 OR actor = ?1",
-            (key, FORGOTTEN),
-        )
+        def work() -> bool:
+            with self._transaction():
+                deleted = self._db.execute(
+                    "DELETE FROM conversations WHERE key = ?", (key,)
+                ).rowcount
+                self._db.execute(
+                    "UPDATE audit SET key = CASE key WHEN ?1 THEN ?2 ELSE key END,"
+                    " actor = CASE actor WHEN ?1 THEN ?2 ELSE actor END"
+                    " WHERE key = ?1 OR actor = ?1",
+                    (key, FORGOTTEN),
+                )
+            return deleted > 0
+
+        deleted = await self._call(work)
         self._checkpoint()
-        return deleted > 0
+        return deleted
 
     async def scan(self) -> AsyncIterator[Conversation]:
         """Yield every readable record, in key order, a batch per short query."""
         after = ""
         while True:
-            rows = self._db.execute(
-                "SELECT key, data FROM conversations WHERE key > ? ORDER BY key LIMIT ?",
-                (after, SCAN_BATCH),
-            ).fetchall()
+            rows = await self._call(self._page, after)
             for key, data in rows:
                 try:
                     record = Conversation.from_json(data)
@@ -126,15 +150,25 @@ class SqliteStore:
                 return
             after = rows[-1][0]
 
+    def _page(self, after: str) -> list[tuple[str, str]]:
+        return self._db.execute(
+            "SELECT key, data FROM conversations WHERE key > ? ORDER BY key LIMIT ?",
+            (after, SCAN_BATCH),
+        ).fetchall()
+
     async def purge(self, idle_before: float) -> int:
         """Delete records idle since before ``idle_before``, a short batch at a time."""
         count = 0
         while True:
-            deleted = self._db.execute(
-                "DELETE FROM conversations WHERE key IN"
-                " (SELECT key FROM conversations WHERE updated_at < ? LIMIT ?)",
-                (idle_before, SCAN_BATCH),
-            ).rowcount
+            deleted: int = await self._call(
+                lambda: (
+                    self._db.execute(
+                        "DELETE FROM conversations WHERE key IN"
+                        " (SELECT key FROM conversations WHERE updated_at < ? LIMIT ?)",
+                        (idle_before, SCAN_BATCH),
+                    ).rowcount
+                )
+            )
             count += deleted
             if deleted < SCAN_BATCH:
                 break
@@ -145,29 +179,162 @@ class SqliteStore:
 
     async def add_audit(self, entry: AuditEntry) -> None:
         """Append an entry, keeping the newest :data:`AUDIT_KEEP` like the other stores."""
-        cursor = self._db.execute(
-            "INSERT INTO audit (at, actor, origin, action, key, result) VALUES (?, ?, ?, ?, ?, ?)",
-            (entry.at, entry.actor, entry.origin, entry.action, entry.key, entry.result),
-        )
-        self._db.execute("DELETE FROM audit WHERE id <= ?", ((cursor.lastrowid or 0) - AUDIT_KEEP,))
+
+        def work() -> None:
+            with self._transaction():
+                cursor = self._db.execute(
+                    "INSERT INTO audit (at, actor, origin, action, key, result)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (entry.at, entry.actor, entry.origin, entry.action, entry.key, entry.result),
+                )
+                self._db.execute(
+                    "DELETE FROM audit WHERE id <= ?", ((cursor.lastrowid or 0) - AUDIT_KEEP,)
+                )
+
+        await self._call(work)
 
     async def audit(self, limit: int = 20) -> list[AuditEntry]:
-        rows = self._db.execute(
-            "SELECT at, actor, origin, action, key, result FROM audit ORDER BY id DESC LIMIT ?",
-            (max(limit, 0),),
-        ).fetchall()
+        rows = await self._call(
+            lambda: self._db.execute(
+                "SELECT at, actor, origin, action, key, result FROM audit ORDER BY id DESC LIMIT ?",
+                (max(limit, 0),),
+            ).fetchall()
+        )
         return [AuditEntry(*row) for row in rows]
 
+    async def checkpointed(self) -> None:
+        """Wait until a deferred WAL checkpoint, if any, has succeeded."""
+        if self._checkpointing is not None:
+            await asyncio.shield(self._checkpointing)
+
     async def close(self) -> None:
+        if self._checkpointing is not None:
+            self._checkpointing.cancel()
+            await asyncio.gather(self._checkpointing, return_exceptions=True)
+        try:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.ProgrammingError:  # closed already
+            pass
+        except sqlite3.Error as exc:
+            log.warning("final WAL checkpoint failed: %s", one_line(exc))
         self._db.close()
 
+    async def _call(self, work: Callable[..., T], *args: object) -> T:
+        """Run ``work``; while another connection holds the lock, retry it without blocking the loop.
+
+        Any other SQLite error becomes :class:`StoreUnavailable` (transient) or
+        :class:`StoreBroken` (permanent, also tripping the breaker).
+        """
+        pause, waited = BUSY_FIRST, 0.0
+        while True:
+            try:
+                return work(*args)
+            except (sqlite3.ProgrammingError, sqlite3.InterfaceError):
+                raise  # our own mistake (e.g. a closed store), not the file's
+            except sqlite3.Error as exc:
+                if not _is_busy(exc) or waited >= BUSY_BUDGET:
+                    raise self._fault(exc) from exc
+            await asyncio.sleep(pause)
+            waited += pause
+            pause = min(pause * 2, BUSY_MAX)
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+    def _fault(self, exc: sqlite3.Error) -> Exception:
+        name = getattr(exc, "sqlite_errorname", "") or ""
+        where = f"SQLite database {self._path!r}"
+        reason = one_line(exc)
+        if name.startswith(_BUSY):
+            return StoreUnavailable(
+                f"CRAMPBOT_STORE: {where} stayed locked by another connection for over"
+                f" {BUSY_BUDGET:g} s ({reason}); fix: end the other program's long transaction"
+            )
+        if name.startswith("SQLITE_FULL"):
+            return StoreUnavailable(
+                f"CRAMPBOT_STORE: the disk holding {where} is full ({reason}); fix: free space there"
+            )
+        if name.startswith("SQLITE_READONLY") or name.startswith("SQLITE_PERM"):
+            return self.breaker.trip(
+                StoreBroken(
+                    f"CRAMPBOT_STORE: {where} is read-only ({reason}); fix: make the file and"
+                    " its folder writable for this user, or point CRAMPBOT_STORE elsewhere"
+                )
+            )
+        if name.startswith(_BROKEN) or (isinstance(exc, sqlite3.DatabaseError) and not name):
+            return self.breaker.trip(
+                StoreBroken(
+                    f"CRAMPBOT_STORE: {where} is damaged or was changed by another program"
+                    f" ({reason}); fix: restore it from a backup, or point CRAMPBOT_STORE at a"
+                    " new file"
+                )
+            )
+        return StoreUnavailable(
+            f"CRAMPBOT_STORE: {where} failed ({reason}); fix: check the disk and the file"
+        )
+
     def _checkpoint(self) -> None:
-        """Move everything into the main file and empty the WAL, so deleted bytes leave it."""
-        busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        if busy:
-            log.info("WAL checkpoint deferred: another connection is reading")
+        """Move everything into the main file and empty the WAL; if a reader blocks it, retry later."""
+        if self._checkpointing is not None and not self._checkpointing.done():
+            return
+        if not self._try_checkpoint():
+            log.info("WAL checkpoint deferred: another connection is reading; retrying")
+            self._checkpointing = asyncio.get_running_loop().create_task(
+                self._checkpoint_later(), name="sqlite-checkpoint"
+            )
+
+    def _try_checkpoint(self) -> bool:
+        try:
+            busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error as exc:
+            if not _is_busy(exc):
+                log.warning("WAL checkpoint failed: %s", one_line(exc))
+            return False
+        return not busy
+
+    async def _checkpoint_later(self) -> None:
+        pause = CHECKPOINT_FIRST
+        while not self._try_checkpoint():
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, CHECKPOINT_MAX)
+        log.info("deferred WAL checkpoint done")
 
 
-def _unavailable(path: str, exc: BaseException) -> StoreUnavailable:
-    reason = " ".join(str(exc).split()) or type(exc).__name__
-    return StoreUnavailable(f"CRAMPBOT_STORE: cannot open SQLite database {path!r}: {reason}")
+class _Transaction:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any error: nothing is half-saved."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        if kind is None:
+            try:
+                self._db.execute("COMMIT")
+                return
+            except sqlite3.Error:
+                self._rollback()
+                raise
+        self._rollback()
+
+    def _rollback(self) -> None:
+        if self._db.in_transaction:
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.Error as exc:
+                log.warning("rollback failed: %s", one_line(exc))
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    return (getattr(exc, "sqlite_errorname", "") or "").startswith(_BUSY)
+
+
+def _drops_answers(old: str, new: str) -> bool:
+    """Whether the record JSON ``new`` removes or changes an answer of the stored JSON ``old``."""
+    try:
+        before, after = json.loads(old)["answers"], json.loads(new)["answers"]
+        return any(after.get(question) != answer for question, answer in before.items())
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return True

@@ -1,0 +1,107 @@
+"""Logging that cannot leak: secrets redacted on every handler, chatty libraries kept quiet.
+
+Every handler of the root logger gets a :class:`Redactor`, so a record is
+cleaned whichever logger wrote it: Bot API URLs (``bot<token>/``), Telegram and
+Discord tokens, the webhook secret, URL passwords and ``Authorization`` headers
+become ``[redacted]``, also in tracebacks. Library loggers (python-telegram-bot,
+httpx, discord.py, redis, aiohttp, transitions, ...) stay at
+``CRAMPBOT_LIBRARY_LOG_LEVEL`` (WARNING by default) whatever ``CRAMPBOT_LOG_LEVEL``
+says: below WARNING they print update payloads, which contain health data.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from typing import TextIO
+
+REDACTED = "[redacted]"
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+# Loggers of the libraries we use; their debug output holds payloads and URLs with tokens.
+LIBRARIES = (
+    "telegram",
+    "httpx",
+    "httpcore",
+    "hpack",
+    "h2",
+    "discord",
+    "websockets",
+    "aiohttp",
+    "redis",
+    "asyncio",
+    "transitions",
+    "apscheduler",
+    "urllib3",
+)
+
+PATTERNS = (
+    # A Telegram bot token, alone or in a Bot API URL (.../bot<token>/getMe).
+    re.compile(r"\d{3,}:[A-Za-z0-9_-]{30,}"),
+    # A Discord bot token: three base64url parts separated by dots.
+    re.compile(r"[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{20,}"),
+    # Credentials in headers.
+    re.compile(r"(?i)(?<=authorization: )(?:bot |bearer )?[^\s'\",]+"),
+    re.compile(r"(?i)(?<=x-telegram-bot-api-secret-token: )[^\s'\",]+"),
+    re.compile(r"(?i)(?<=['\"]x-telegram-bot-api-secret-token['\"]: ['\"])[^'\"]+"),
+    re.compile(r"(?i)(?<=['\"]authorization['\"]: ['\"])[^'\"]+"),
+)
+# The password of a URL: scheme://user:PASSWORD@host.
+URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)[^/\s@]+@")
+
+
+class Redactor(logging.Filter):
+    """Replaces secrets in a record's message and traceback before any handler writes it."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        # Longest first, so a secret containing another is replaced whole.
+        self.secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        text = URL_PASSWORD.sub(rf"\1{REDACTED}@", text)
+        for pattern in PATTERNS:
+            text = pattern.sub(REDACTED, text)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: keep what can be shown safely
+            message = str(record.msg)
+        record.msg, record.args = self.redact(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        return True
+
+
+def configure(
+    level: str, library_level: str, stream: TextIO, secrets: Iterable[str] = ()
+) -> Redactor:
+    """Log to ``stream`` at ``level``, every handler through a :class:`Redactor`.
+
+    Like :func:`logging.basicConfig`, a handler is added only when the root logger
+    has none; the redactor goes on every root handler, replacing an earlier one.
+    Library loggers are set to ``library_level``.
+    """
+    redactor = Redactor(secrets)
+    root = logging.getLogger()
+    if not root.handlers:
+        console = logging.StreamHandler(stream)
+        console.setFormatter(logging.Formatter(FORMAT))
+        root.addHandler(console)
+    root.setLevel(level.upper())
+    for handler in root.handlers:
+        for old in [f for f in handler.filters if isinstance(f, Redactor)]:
+            handler.removeFilter(old)
+        handler.addFilter(redactor)
+    for name in LIBRARIES:
+        logging.getLogger(name).setLevel(library_level.upper())
+    return redactor
