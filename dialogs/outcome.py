@@ -1,98 +1,146 @@
-"""Compose the outcome a person reads from the rules' verdict and the advice data."""
+"""Compose the outcome a person reads from the rules' verdict and the advice data.
+
+The urgency instruction comes first, right under the title, and is said
+once. Every other line is an advice id of the content, chosen for these
+answers: the category's lines, the lines of each ``also`` category, the
+lines the answers add (``why``, ``first_aid``, extras), minus the lines a
+category or an extra drops, each line at most once.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from dialogs.content import Content, Texts
+from dialogs.content import SECTIONS, Content, Texts
 from dialogs.record import Answer
-from dialogs.rules import Verdict
+from dialogs.rules import URGENCIES, Verdict
 from dialogs.types import Outcome, Section
+
+# The short form: what it may be, at most three things to do now, the emergency signs.
+SHORT = {"may_be": 1, "now": 3, "call_now": None}
+# "See a doctor today if ..." adds nothing when the instruction is that or more.
+_TODAY_SHOWN = frozenset(URGENCIES[URGENCIES.index("urgent") + 1 :])
 
 
 def compose(
     content: Content, texts: Texts, verdict: Verdict, answers: Mapping[str, Answer]
 ) -> Outcome:
-    """Build the outcome: what it may be, why, what may help, when to see a doctor, also, sources."""
+    """Build the outcome for ``answers``: the instruction first, then the advice that fits."""
     rule = verdict.rule
-    advice = content.categories[rule.category]
-    shown: set[str] = set()
+    categories = content.categories
+    dropped = set(categories[rule.category]["drop"]).union(*(x.drop for x in verdict.extras))
+    lines: dict[str, list[str]] = {s: list(categories[rule.category][s]) for s in SECTIONS}
+    if not rule.combines:
+        lines["may_be"][:0] = _answer_lines(content.why, answers)
+        lines["now"][:0] = _answer_lines(content.first_aid, answers)
+    for also in verdict.also:
+        for s in SECTIONS[2:]:
+            lines[s].extend(categories[also.category][s])
+    for extra in verdict.extras:
+        for s, ids in extra.add.items():
+            lines[s].extend(ids)
+    if verdict.urgency not in _TODAY_SHOWN:
+        lines["today"] = []
     out = texts.outcome
+    shown: set[str] = set(dropped)
+    to_do_now: list[str] = []  # the short form's "what to do now": category, then also
 
     def section(title: str, ids: Iterable[str]) -> Section | None:
         fresh = [a for a in dict.fromkeys(ids) if a not in shown]
         shown.update(fresh)
         if not fresh:
             return None
-        sources = tuple(dict.fromkeys(s for a in fresh for s in content.advice_sources[a]))
-        return Section(title, tuple(texts.advice[a] for a in fresh), sources)
+        return Section(
+            title=title,
+            lines=tuple(texts.advice[a] for a in fresh),
+            sources=_public(content, (s for a in fresh for s in content.advice_sources[a])),
+        )
 
-    why: list[str] = []
-    if not rule.combines:
-        for question, table in content.why.items():
-            answer = answers.get(question)
-            chosen = (answer,) if isinstance(answer, str) else answer or ()
-            why.extend(table[o] for o in chosen if o in table)
-    doctor_lines = [*advice["doctor"], *(a for x in verdict.extras for a in x.advice)]
-    parts = [
-        section(out["may_be"], advice["may_be"]),
-        section(out["why"], why),
-        section(out["now"], advice["now"]),
-        _urgency_first(section(out["doctor"], doctor_lines), texts.urgency[rule.urgency]),
-    ]
-    for extra_rule in verdict.also:
-        extra = content.categories[extra_rule.category]
-        title = out["also"].format(category=texts.categories[extra_rule.category])
-        parts.append(section(title, [*extra["may_be"], *extra["now"]]))
+    parts = [section(out["may_be"], lines["may_be"])]
+    parts.append(section(out["now"], lines["now"]))
+    to_do_now.extend(parts[-1].lines if parts[-1] else ())
+    for also in verdict.also:
+        entry = categories[also.category]
+        title = out["also"].format(category=texts.categories[also.category])
+        fresh_now = [a for a in dict.fromkeys(entry["now"]) if a not in shown]
+        parts.append(section(title, [*entry["may_be"], *entry["now"]]))
+        to_do_now.extend(texts.advice[a] for a in fresh_now)
+    parts.extend(section(out[s], lines[s]) for s in SECTIONS[2:])
     sections = tuple(p for p in parts if p is not None)
-    sources = tuple(dict.fromkeys(s for p in sections for s in p.sources))
-    headline = out["title"]
+    sources = _public(content, (s for p in sections for s in p.sources))
+    title = out["title"]
+    instruction = texts.instruction_for.get(rule.category, {}).get(
+        verdict.urgency, texts.urgency[verdict.urgency]
+    )
+    headline = f"{title}\n{instruction}"
     where, when = answers.get("where"), answers.get("when")
     if isinstance(where, str) and isinstance(when, str):
         said = out["you_said"].format(
-            where=texts.labels["where"][where].lower(), when=texts.labels["when"][when].lower()
+            where=texts.labels["where"][where], when=texts.labels["when"][when]
         )
         headline = f"{headline}\n{said}"
-    outcome = Outcome(
+    short = _short(sections, out, tuple(to_do_now))
+    return Outcome(
         category=rule.category,
-        urgency=rule.urgency,
+        urgency=verdict.urgency,
         also=tuple(r.category for r in verdict.also),
         headline=headline,
         sections=sections,
         sources=sources,
         disclaimer=out["disclaimer"],
+        text=_render([headline], sections, f"{out['sources']}: {', '.join(sources)}.", out),
+        citations=tuple((sid, content.sources[sid]) for sid in sources),
+        title=title,
+        instruction=instruction,
+        short=short,
+        short_text=_render([title, instruction], short, None, None),
     )
-    return _with_text(outcome, content, texts)
 
 
-def _urgency_first(section: Section | None, urgency: str) -> Section | None:
-    if section is None:
-        return None
-    return Section(section.title, (urgency, *section.lines), section.sources)
+def _answer_lines(table: Mapping[str, Mapping[str, str]], answers: Mapping[str, Answer]) -> list[str]:
+    """The advice ids ``table`` gives for the chosen options, in question order."""
+    found = []
+    for question, by_option in table.items():
+        answer = answers.get(question)
+        chosen = (answer,) if isinstance(answer, str) else answer or ()
+        found.extend(by_option[o] for o in chosen if o in by_option)
+    return found
 
 
-def _with_text(outcome: Outcome, content: Content, texts: Texts) -> Outcome:
-    lines = [outcome.headline, ""]
-    for s in outcome.sections:
+def _public(content: Content, sources: Iterable[str]) -> tuple[str, ...]:
+    """Source ids to show: each once, without the ones that are not public (the seed)."""
+    return tuple(s for s in dict.fromkeys(sources) if s not in content.not_public)
+
+
+def _short(
+    sections: tuple[Section, ...], out: Mapping[str, str], to_do_now: tuple[str, ...]
+) -> tuple[Section, ...]:
+    """The short form's sections, cut to what fits one phone screen."""
+    by_title = {s.title: s for s in sections}
+    short = []
+    for key, limit in SHORT.items():
+        found = by_title.get(out[key])
+        lines = to_do_now if key == "now" else found.lines if found else ()
+        if lines:
+            short.append(Section(title=out[key], lines=lines[:limit]))
+    return tuple(short)
+
+
+def _render(
+    head: list[str],
+    sections: Iterable[Section],
+    sources: str | None,
+    out: Mapping[str, str] | None,
+) -> str:
+    lines = [*head, ""]
+    for s in sections:
         lines.append(f"{s.title}:")
         lines.extend(f"- {line}" for line in s.lines)
         lines.append("")
-    lines.append(
-        f"{texts.outcome['sources']}: "
-        + "; ".join(f"{sid} ({content.sources[sid]})" for sid in outcome.sources)
-    )
-    lines.append(outcome.disclaimer)
-    return Outcome(
-        outcome.category,
-        outcome.urgency,
-        outcome.also,
-        outcome.headline,
-        outcome.sections,
-        outcome.sources,
-        outcome.disclaimer,
-        text="\n".join(lines),
-        citations=tuple((sid, content.sources[sid]) for sid in outcome.sources),
-    )
+    if sources is not None and out is not None:
+        lines.append(sources)
+        lines.append(out["disclaimer"])
+    return "\n".join(lines).rstrip("\n")
 
 
 def factsheet(content: Content, texts: Texts, topic: str) -> Section | None:
@@ -100,5 +148,5 @@ def factsheet(content: Content, texts: Texts, topic: str) -> Section | None:
     ids = content.factsheets.get(topic)
     if ids is None:
         return None
-    sources = tuple(dict.fromkeys(s for a in ids for s in content.advice_sources[a]))
-    return Section(topic, tuple(texts.advice[a] for a in ids), sources)
+    sources = _public(content, (s for a in ids for s in content.advice_sources[a]))
+    return Section(title=topic, lines=tuple(texts.advice[a] for a in ids), sources=sources)
