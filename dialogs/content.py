@@ -626,7 +626,9 @@ class _Checker:
         urgency, no adult-only advice for a child (``health: under_16``)."""
         f = "advice.yaml"
         combining = [r.category for r in rules.rules if r.combines]
-        per_answer = {a for table in answer_lines.values() for t in table.values() for a in t.values()}
+        per_answer = {
+            a for table in answer_lines.values() for t in table.values() for a in t.values()
+        }
 
         def reachable(category: str, with_also: bool) -> dict[str, str]:
             """Advice ids an outcome with ``category`` may show, and where they come from."""

@@ -18,14 +18,41 @@ from dialogs.types import Outcome, Section
 
 # The short form: what it may be, at most three things to do now, the emergency signs.
 SHORT = {"may_be": 1, "now": 3, "call_now": None}
+# Word budgets: the short form fits one phone screen; the full form stays readable.
+SHORT_WORDS = 120
+FULL_WORDS = 300
 # "See a doctor today if ..." adds nothing when the instruction is that or more.
 _TODAY_SHOWN = frozenset(URGENCIES[URGENCIES.index("urgent") + 1 :])
+
+
+def words(text: str) -> int:
+    """How many words a person reads in ``text``."""
+    return len(text.split())
 
 
 def compose(
     content: Content, texts: Texts, verdict: Verdict, answers: Mapping[str, Answer]
 ) -> Outcome:
-    """Build the outcome for ``answers``: the instruction first, then the advice that fits."""
+    """Build the outcome for ``answers``: the instruction first, then the advice that fits.
+
+    When many categories combine, each ``also`` category keeps fewer of its
+    lines (what it may be first) until the full form fits its word budget.
+    """
+    outcome = _compose(content, texts, verdict, answers, None)
+    limit = max((len(s.lines) for s in outcome.sections), default=0)
+    while words(outcome.text) > FULL_WORDS and limit > 0:
+        limit -= 1
+        outcome = _compose(content, texts, verdict, answers, limit)
+    return outcome
+
+
+def _compose(
+    content: Content,
+    texts: Texts,
+    verdict: Verdict,
+    answers: Mapping[str, Answer],
+    also_lines: int | None,
+) -> Outcome:
     rule = verdict.rule
     categories = content.categories
     dropped = set(categories[rule.category]["drop"]).union(*(x.drop for x in verdict.extras))
@@ -61,10 +88,11 @@ def compose(
     to_do_now.extend(parts[-1].lines if parts[-1] else ())
     for also in verdict.also:
         entry = categories[also.category]
-        title = out["also"].format(category=texts.categories[also.category])
-        fresh_now = [a for a in dict.fromkeys(entry["now"]) if a not in shown]
-        parts.append(section(title, [*entry["may_be"], *entry["now"]]))
-        to_do_now.extend(texts.advice[a] for a in fresh_now)
+        heading = out["also"].format(category=texts.categories[also.category])
+        fresh = [a for a in dict.fromkeys([*entry["may_be"], *entry["now"]]) if a not in shown]
+        kept = fresh[:also_lines]
+        parts.append(section(heading, kept))
+        to_do_now.extend(texts.advice[a] for a in kept if a in entry["now"])
     parts.extend(section(out[s], lines[s]) for s in SECTIONS[2:])
     sections = tuple(p for p in parts if p is not None)
     sources = _public(content, (s for p in sections for s in p.sources))
@@ -79,7 +107,7 @@ def compose(
             where=texts.labels["where"][where], when=texts.labels["when"][when]
         )
         headline = f"{headline}\n{said}"
-    short = _short(sections, out, tuple(to_do_now))
+    short, short_text = _short([title, instruction], sections, out, tuple(to_do_now))
     return Outcome(
         category=rule.category,
         urgency=verdict.urgency,
@@ -93,13 +121,15 @@ def compose(
         title=title,
         instruction=instruction,
         short=short,
-        short_text=_render([title, instruction], short, None, None),
+        short_text=short_text,
     )
 
 
-def _answer_lines(table: Mapping[str, Mapping[str, str]], answers: Mapping[str, Answer]) -> list[str]:
+def _answer_lines(
+    table: Mapping[str, Mapping[str, str]], answers: Mapping[str, Answer]
+) -> list[str]:
     """The advice ids ``table`` gives for the chosen options, in question order."""
-    found = []
+    found: list[str] = []
     for question, by_option in table.items():
         answer = answers.get(question)
         chosen = (answer,) if isinstance(answer, str) else answer or ()
@@ -113,17 +143,28 @@ def _public(content: Content, sources: Iterable[str]) -> tuple[str, ...]:
 
 
 def _short(
-    sections: tuple[Section, ...], out: Mapping[str, str], to_do_now: tuple[str, ...]
-) -> tuple[Section, ...]:
-    """The short form's sections, cut to what fits one phone screen."""
+    head: list[str],
+    sections: tuple[Section, ...],
+    out: Mapping[str, str],
+    to_do_now: tuple[str, ...],
+) -> tuple[tuple[Section, ...], str]:
+    """The short form's sections and text, cut to fit one phone screen.
+
+    Things to do now are left off from the end while the text is over its
+    word budget (never fewer than one).
+    """
     by_title = {s.title: s for s in sections}
-    short = []
-    for key, limit in SHORT.items():
-        found = by_title.get(out[key])
-        lines = to_do_now if key == "now" else found.lines if found else ()
-        if lines:
-            short.append(Section(title=out[key], lines=lines[:limit]))
-    return tuple(short)
+    for keep in range(SHORT["now"] or 0, 0, -1):
+        short = []
+        for key, limit in SHORT.items():
+            found = by_title.get(out[key])
+            lines = to_do_now[:keep] if key == "now" else found.lines[:limit] if found else ()
+            if lines:
+                short.append(Section(title=out[key], lines=lines))
+        text = _render(head, short, None, None)
+        if words(text) <= SHORT_WORDS:
+            break
+    return tuple(short), text
 
 
 def _render(

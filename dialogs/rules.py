@@ -97,7 +97,9 @@ class Rule:
         """The urgencies an answer to ``question`` could still switch this rule to."""
         index, _ = self._case(answers)
         return [
-            c.urgency for c in self.urgencies[:index] if reachable_with(c.clauses, question, answers)
+            c.urgency
+            for c in self.urgencies[:index]
+            if reachable_with(c.clauses, question, answers)
         ]
 
     def _case(self, answers: Mapping[str, Answer]) -> tuple[int, UrgencyCase]:
