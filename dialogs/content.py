@@ -136,6 +136,10 @@ class Texts:
     # (pregnancy: "tell your midwife"), category -> urgency -> text.
     instruction_for: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
+    def instruction(self, category: str, urgency: str) -> str:
+        """The one instruction an outcome gives first, for its urgency and category."""
+        return self.instruction_for.get(category, {}).get(urgency) or self.urgency[urgency]
+
 
 @dataclass(frozen=True, slots=True)
 class Content:

@@ -97,9 +97,7 @@ def _compose(
     sections = tuple(p for p in parts if p is not None)
     sources = _public(content, (s for p in sections for s in p.sources))
     title = out["title"]
-    instruction = texts.instruction_for.get(rule.category, {}).get(
-        verdict.urgency, texts.urgency[verdict.urgency]
-    )
+    instruction = texts.instruction(rule.category, verdict.urgency)
     headline = f"{title}\n{instruction}"
     where, when = answers.get("where"), answers.get("when")
     if isinstance(where, str) and isinstance(when, str):

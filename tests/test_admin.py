@@ -46,8 +46,8 @@ def test_show_prints_contract_json_when_interview_is_finished(sqlite_store: str)
     data = shown(sqlite_store, "console:ann")
     assert data["key"] == "console:ann" and data["state"] == "outcome"
     assert data["answers"]["red_flags"] == ["none"] and data["answers"]["where"] == "calf"
-    assert data["outcome"] == {"category": "nocturnal", "urgency": "self_care", "also": []}
-    assert data["dialog_version"] == "2026.11.1"
+    assert data["outcome"] == {"category": "nocturnal", "urgency": "routine", "also": []}
+    assert data["dialog_version"] == "2026.11.2"
     datetime.fromisoformat(data["updated_at"])
     assert bot.close() == 0
 
