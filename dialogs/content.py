@@ -657,7 +657,8 @@ class _Checker:
                 self.bad(
                     f,
                     shown[aid],
-                    f"stretching advice {aid!r} is reachable in an urgent {rule.category!r} outcome",
+                    f"stretching advice {aid!r} is reachable in the {rule.category!r} outcome "
+                    "(urgent or emergency)",
                 )
         child_drops: set[str] = set()
         for x in rules.extras:
