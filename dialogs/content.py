@@ -80,7 +80,6 @@ OUTCOME_TEXTS = (
     *SECTIONS,
     "also",
     "sources",
-    "more",
     "disclaimer",
 )
 

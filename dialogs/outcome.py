@@ -57,15 +57,15 @@ def _compose(
     categories = content.categories
     dropped = set(categories[rule.category]["drop"]).union(*(x.drop for x in verdict.extras))
     lines: dict[str, list[str]] = {s: list(categories[rule.category][s]) for s in SECTIONS}
+    for extra in reversed(verdict.extras):  # lines for these answers before general ones
+        for s, ids in extra.add.items():
+            lines[s][:0] = ids
     if not rule.combines:
         lines["may_be"][:0] = _answer_lines(content.why, answers)
         lines["now"][:0] = _answer_lines(content.first_aid, answers)
     for also in verdict.also:
         for s in SECTIONS[2:]:
             lines[s].extend(categories[also.category][s])
-    for extra in verdict.extras:
-        for s, ids in extra.add.items():
-            lines[s].extend(ids)
     if verdict.urgency not in _TODAY_SHOWN:
         lines["today"] = []
     out = texts.outcome
