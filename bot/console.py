@@ -32,6 +32,8 @@ def to_json(reply: Reply) -> dict[str, Any] | None:
             "urgency": reply.urgency,
             "also": list(reply.also),
             "text": reply.text,
+            "instruction": reply.instruction,
+            "short_text": reply.short_text,
             "sources": list(reply.sources),
         }
     if reply.kind == "answered":

@@ -174,6 +174,18 @@ def test_engine_matches_the_contract_table_when_answers_are_random(answers: dict
     assert_well_formed(outcome, answers)
 
 
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(answer_sets)
+def test_frequency_is_asked_only_when_it_changes_the_outcome_when_answers_are_random(
+    answers: dict[str, Any],
+) -> None:
+    _, asked = run(answers)
+    first, _ = run(dict(answers, frequency="first"))
+    nightly, _ = run(dict(answers, frequency="nightly"))
+    differ = (first.urgency, first.text) != (nightly.urgency, nightly.text)
+    assert ("frequency" in asked) == differ
+
+
 @pytest.mark.parametrize("persona", PERSONAS, ids=[p["name"] for p in PERSONAS])
 def test_contract_restatement_agrees_with_scenarios_when_reading_personas(persona: dict) -> None:
     expect = persona["expect"]
