@@ -25,7 +25,7 @@ OUTCOME_STATE = "outcome"
 STOPPED_STATE = "stopped"
 PROMPTS = {"resume": ("continue", "restart"), "forget": ("yes", "no")}
 # Sections of an outcome, in the order they are shown (see dialogs/outcome.py).
-SECTIONS = ("may_be", "now", "wont_help", "doctor", "today", "call_now")
+SECTIONS = ("may_be", "now", "wont_help", "doctor", "gp", "today", "call_now")
 # Tables that turn one answer into one advice line: `why` lines go under
 # "what it may be", `first_aid` lines under "what to do now".
 ANSWER_LINES = {"why": "may_be", "first_aid": "now"}

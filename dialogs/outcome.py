@@ -21,8 +21,12 @@ SHORT = {"may_be": 1, "now": 3, "call_now": None}
 # Word budgets: the short form fits one phone screen; the full form stays readable.
 SHORT_WORDS = 120
 FULL_WORDS = 300
-# "See a doctor today if ..." adds nothing when the instruction is that or more.
-_TODAY_SHOWN = frozenset(URGENCIES[URGENCIES.index("urgent") + 1 :])
+# Sections shown only below an urgency: "see a doctor today for ..." adds nothing
+# when the instruction is that or more, "book an appointment if ..." only to self-care.
+SHOWN_AT = {
+    "today": frozenset(URGENCIES[URGENCIES.index("urgent") + 1 :]),
+    "gp": frozenset({"self_care"}),
+}
 
 
 def words(text: str) -> int:
@@ -66,8 +70,8 @@ def _compose(
     for also in verdict.also:
         for s in SECTIONS[2:]:
             lines[s].extend(categories[also.category][s])
-    if verdict.urgency not in _TODAY_SHOWN:
-        lines["today"] = []
+    for hidden in (s for s, shown_at in SHOWN_AT.items() if verdict.urgency not in shown_at):
+        lines[hidden] = []
     out = texts.outcome
     shown: set[str] = set(dropped)
     to_do_now: list[str] = []  # the short form's "what to do now": category, then also
