@@ -79,6 +79,7 @@ OUTCOME_TEXTS = (
     "you_said",
     *SECTIONS,
     "also",
+    "also_fit",
     "sources",
     "disclaimer",
 )

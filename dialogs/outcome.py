@@ -21,6 +21,8 @@ SHORT = {"may_be": 1, "now": 3, "call_now": None}
 # Word budgets: the short form fits one phone screen; the full form stays readable.
 SHORT_WORDS = 120
 FULL_WORDS = 300
+# Sections that may keep fewer lines when a full form is over its budget.
+SHORTENED = frozenset({"now", "wont_help", "doctor", "gp"})
 # Sections shown only below an urgency: "see a doctor today for ..." adds nothing
 # when the instruction is that or more, "book an appointment if ..." only to self-care.
 SHOWN_AT = {
@@ -39,14 +41,23 @@ def compose(
 ) -> Outcome:
     """Build the outcome for ``answers``: the instruction first, then the advice that fits.
 
-    When many categories combine, each ``also`` category keeps fewer of its
-    lines (what it may be first) until the full form fits its word budget.
+    When many categories combine, the full form is kept within its word
+    budget: first each ``also`` category keeps fewer of its lines (down to
+    one), then the sections that can be shortened keep fewer (answer-specific
+    lines come first, so they stay), and last the ``also`` categories are
+    named in one line. The instruction, what it may be and the warning signs
+    are never cut.
     """
-    outcome = _compose(content, texts, verdict, answers, None)
-    limit = max((len(s.lines) for s in outcome.sections), default=0)
-    while words(outcome.text) > FULL_WORDS and limit > 0:
-        limit -= 1
-        outcome = _compose(content, texts, verdict, answers, limit)
+    outcome = _compose(content, texts, verdict, answers, None, None)
+    most = max((len(s.lines) for s in outcome.sections), default=1)
+    for also_lines, section_lines in [
+        *((n, None) for n in range(most - 1, 0, -1)),
+        *((1, n) for n in range(most - 1, 0, -1)),
+        (0, 1),
+    ]:
+        if words(outcome.text) <= FULL_WORDS:
+            break
+        outcome = _compose(content, texts, verdict, answers, also_lines, section_lines)
     return outcome
 
 
@@ -56,6 +67,7 @@ def _compose(
     verdict: Verdict,
     answers: Mapping[str, Answer],
     also_lines: int | None,
+    section_lines: int | None,
 ) -> Outcome:
     rule = verdict.rule
     categories = content.categories
@@ -76,8 +88,8 @@ def _compose(
     shown: set[str] = set(dropped)
     to_do_now: list[str] = []  # the short form's "what to do now": category, then also
 
-    def section(title: str, ids: Iterable[str]) -> Section | None:
-        fresh = [a for a in dict.fromkeys(ids) if a not in shown]
+    def section(title: str, ids: Iterable[str], cap: int | None = None) -> Section | None:
+        fresh = [a for a in dict.fromkeys(ids) if a not in shown][:cap]
         shown.update(fresh)
         if not fresh:
             return None
@@ -87,17 +99,27 @@ def _compose(
             sources=_public(content, (s for a in fresh for s in content.advice_sources[a])),
         )
 
-    parts = [section(out["may_be"], lines["may_be"])]
-    parts.append(section(out["now"], lines["now"]))
+    may_be = section(out["may_be"], lines["may_be"])
+    if also_lines == 0 and may_be is not None and verdict.also:
+        names = ", ".join(texts.categories[r.category] for r in verdict.also)
+        may_be = Section(
+            title=may_be.title,
+            lines=(*may_be.lines, out["also_fit"].format(categories=names)),
+            sources=may_be.sources,
+        )
+    parts = [may_be]
+    parts.append(section(out["now"], lines["now"], section_lines))
     to_do_now.extend(parts[-1].lines if parts[-1] else ())
     for also in verdict.also:
         entry = categories[also.category]
         heading = out["also"].format(category=texts.categories[also.category])
         fresh = [a for a in dict.fromkeys([*entry["may_be"], *entry["now"]]) if a not in shown]
         kept = fresh[:also_lines]
-        parts.append(section(heading, kept))
+        parts.append(section(heading, kept) if kept else None)
         to_do_now.extend(texts.advice[a] for a in kept if a in entry["now"])
-    parts.extend(section(out[s], lines[s]) for s in SECTIONS[2:])
+    parts.extend(
+        section(out[s], lines[s], section_lines if s in SHORTENED else None) for s in SECTIONS[2:]
+    )
     sections = tuple(p for p in parts if p is not None)
     sources = _public(content, (s for p in sections for s in p.sources))
     title = out["title"]
