@@ -16,17 +16,22 @@ from typing import Any, TypeGuard
 
 import yaml
 
-from dialogs.rules import Extra, Rule, RuleBook, Test
+from dialogs.rules import URGENCIES, Clauses, Extra, Rule, RuleBook, Test, UrgencyCase
 from dialogs.wordings import Language, read_language
 from dialogs.wordings import normalize as normalize
 
-URGENCIES = ("emergency", "urgent", "soon", "routine", "self_care")
 TRIGGERS = ("answer", "stop", "restart")
 CONDITIONS = ("worth_asking",)
 OUTCOME_STATE = "outcome"
 STOPPED_STATE = "stopped"
 PROMPTS = {"resume": ("continue", "restart"), "forget": ("yes", "no")}
-SECTIONS = ("may_be", "now", "doctor")
+# Sections of an outcome, in the order they are shown (see dialogs/outcome.py).
+SECTIONS = ("may_be", "now", "wont_help", "doctor", "gp", "today", "call_now")
+# Tables that turn one answer into one advice line: `why` lines go under
+# "what it may be", `first_aid` lines under "what to do now".
+ANSWER_LINES = {"why": "may_be", "first_aid": "now"}
+# The urgencies at which stretching advice must never be shown.
+NO_STRETCH = frozenset({"emergency", "urgent"})
 # Messages the code says by key; every locale must have each.
 MESSAGES = (
     "welcome",
@@ -73,11 +78,9 @@ MESSAGES = (
 OUTCOME_TEXTS = (
     "title",
     "you_said",
-    "may_be",
-    "why",
-    "now",
-    "doctor",
+    *SECTIONS,
     "also",
+    "also_fit",
     "sources",
     "disclaimer",
 )
@@ -100,6 +103,7 @@ class ContentError(ValueError):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
+        self.not_public: frozenset[str] = frozenset()
         super().__init__("\n".join(str(p) for p in problems))
 
 
@@ -130,6 +134,13 @@ class Texts:
     outcome: Mapping[str, str]
     messages: Mapping[str, str]
     language: Language = field(default_factory=Language)
+    # The instruction for an urgency when a category words it its own way
+    # (pregnancy: "tell your midwife"), category -> urgency -> text.
+    instruction_for: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def instruction(self, category: str, urgency: str) -> str:
+        """The one instruction an outcome gives first, for its urgency and category."""
+        return self.instruction_for.get(category, {}).get(urgency) or self.urgency[urgency]
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +161,8 @@ class Content:
     factsheets: Mapping[str, tuple[str, ...]]
     locales: Mapping[str, Texts]
     forbidden: Mapping[str, re.Pattern[str]] = field(default_factory=dict)
+    first_aid: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    not_public: frozenset[str] = frozenset()
 
     def texts(self, locale: str | None) -> Texts:
         """The wording for ``locale``, falling back to English."""
@@ -214,6 +227,7 @@ class _Checker:
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
+        self.not_public: frozenset[str] = frozenset()
 
     def bad(self, file: str, key: str, what: str) -> None:
         self.problems.append(Problem(file, key, what))
@@ -227,7 +241,7 @@ class _Checker:
         questions = self.questions(raw["questions"])
         states, transitions, initial, always = self.dialog(raw["dialog"], questions)
         rules = self.rulebook(raw["rules"], questions)
-        sources, advice_sources, why, categories, factsheets = self.advice(
+        sources, advice_sources, answer_lines, categories, factsheets = self.advice(
             raw["advice"], questions, rules
         )
         forbidden = self.safety(raw["safety"])
@@ -258,11 +272,13 @@ class _Checker:
             rules=rules,
             sources=sources,
             advice_sources=advice_sources,
-            why=why,
+            why=answer_lines["why"],
             categories=categories,
             factsheets=factsheets,
             locales={k: v for k, v in locales.items() if v is not None},
             forbidden=forbidden,
+            first_aid=answer_lines["first_aid"],
+            not_public=self.not_public,
         )
 
     # -- questions.yaml -------------------------------------------------
@@ -432,15 +448,13 @@ class _Checker:
             if category in seen:
                 self.bad(f, key, f"category {category!r} appears twice")
             seen.add(category)
-            if urgency not in URGENCIES:
-                self.bad(f, key, f"urgency {urgency!r} is not one of {', '.join(URGENCIES)}")
             clauses = self.clauses(f, f"{key}.match", r.get("match"), questions)
             rules.append(
                 Rule(
-                    rid,
-                    category,
-                    str(urgency),
-                    clauses,
+                    id=rid,
+                    category=category,
+                    urgencies=self.urgencies(f, f"{key}.urgency", urgency, questions),
+                    clauses=clauses,
                     ends_interview=bool(r.get("ends_interview", False)),
                     combines=bool(r.get("combines", False)),
                 )
@@ -460,17 +474,62 @@ class _Checker:
             if not isinstance(x, dict) or not isinstance(x.get("id"), str):
                 self.bad(f, key, "needs an id")
                 continue
-            for_categories = x.get("for", [])
-            if not _str_list(for_categories) or not set(for_categories) <= seen:
-                self.bad(f, f"extras.{x['id']}.for", "must list rule categories")
-                for_categories = []
-            advice = x.get("advice", [])
-            if not _str_list(advice) or not advice:
-                self.bad(f, f"extras.{x['id']}.advice", "must list advice ids")
-                advice = []
-            clauses = self.clauses(f, f"extras.{x['id']}.match", x.get("match"), questions)
-            extras.append(Extra(x["id"], frozenset(for_categories), clauses, tuple(advice)))
+            key = f"extras.{x['id']}"
+            if set(x) - {"id", "for", "match", "add", "drop"}:
+                self.bad(f, key, "may have only id, for, match, add and drop")
+            for_categories = x.get("for")
+            if for_categories is not None and (
+                not _str_list(for_categories) or not set(for_categories) <= seen
+            ):
+                self.bad(f, f"{key}.for", "must list rule categories")
+                for_categories = None
+            add = x.get("add") or {}
+            if not isinstance(add, dict) or set(add) - set(SECTIONS):
+                self.bad(f, f"{key}.add", f"must map sections ({', '.join(SECTIONS)}) to advice")
+                add = {}
+            for section, ids in add.items():
+                if not _str_list(ids):
+                    self.bad(f, f"{key}.add.{section}", "must list advice ids")
+            drop = x.get("drop", [])
+            if not _str_list(drop):
+                self.bad(f, f"{key}.drop", "must list advice ids")
+                drop = []
+            if not x.get("match"):
+                self.bad(f, f"{key}.match", "must say when the extra applies")
+            extras.append(
+                Extra(
+                    id=x["id"],
+                    for_categories=None if for_categories is None else frozenset(for_categories),
+                    clauses=self.clauses(f, f"{key}.match", x.get("match"), questions),
+                    add={str(k): tuple(v) for k, v in add.items() if _str_list(v)},
+                    drop=frozenset(drop),
+                )
+            )
         return RuleBook(tuple(rules), tuple(extras))
+
+    def urgencies(
+        self, f: str, key: str, data: Any, questions: Mapping[str, QuestionSpec]
+    ) -> tuple[UrgencyCase, ...]:
+        """One urgency, or cases ``{urgency, match}`` whose last case has no ``match``."""
+        if isinstance(data, str):
+            data = [{"urgency": data}]
+        if not isinstance(data, list) or not data:
+            self.bad(f, key, "must be an urgency or a list of {urgency, match} cases")
+            return (UrgencyCase("routine"),)
+        cases = []
+        for n, case in enumerate(data):
+            ckey = f"{key}[{n}]"
+            if not isinstance(case, dict) or set(case) - {"urgency", "match"}:
+                self.bad(f, ckey, "must have an urgency and, but for the last case, a match")
+                continue
+            if case.get("urgency") not in URGENCIES:
+                self.bad(f, ckey, f"urgency {case.get('urgency')!r} is not one of {URGENCIES}")
+            last = n == len(data) - 1
+            if last == bool(case.get("match")):
+                self.bad(f, ckey, "only the last case, and it always, has no match")
+            clauses: Clauses = self.clauses(f, f"{ckey}.match", case.get("match"), questions)
+            cases.append(UrgencyCase(str(case.get("urgency")), clauses))
+        return tuple(cases) or (UrgencyCase("routine"),)
 
     # -- advice.yaml ----------------------------------------------------
     def advice(
@@ -478,7 +537,7 @@ class _Checker:
     ) -> tuple[
         dict[str, str],
         dict[str, tuple[str, ...]],
-        dict[str, dict[str, str]],
+        dict[str, dict[str, dict[str, str]]],
         dict[str, dict[str, tuple[str, ...]]],
         dict[str, tuple[str, ...]],
     ]:
@@ -487,6 +546,11 @@ class _Checker:
         if not isinstance(sources, dict) or not sources:
             self.bad(f, "sources", "must map source ids to citations")
             sources = {}
+        not_public = data.get("not_public", [])
+        if not _str_list(not_public) or not set(not_public) <= set(sources):
+            self.bad(f, "not_public", "must list source ids")
+            not_public = []
+        self.not_public = frozenset(not_public)
         advice_sources: dict[str, tuple[str, ...]] = {}
         for aid, ids in (data.get("advice") or {}).items():
             if not _str_list(ids) or not ids:
@@ -495,6 +559,8 @@ class _Checker:
             for s in ids:
                 if s not in sources:
                     self.bad(f, f"advice.{aid}", f"source {s!r} is not in `sources`")
+            if set(ids) <= self.not_public:
+                self.bad(f, f"advice.{aid}", "needs a public source (the seed is not one)")
             advice_sources[str(aid)] = tuple(ids)
 
         def known(key: str, ids: Any) -> tuple[str, ...]:
@@ -506,16 +572,18 @@ class _Checker:
                     self.bad(f, key, f"advice {a!r} is not defined under `advice`")
             return tuple(ids)
 
-        why: dict[str, dict[str, str]] = {}
-        for qid, table in (data.get("why") or {}).items():
-            if qid not in questions or not isinstance(table, dict):
-                self.bad(f, f"why.{qid}", "must be a question id mapping options to advice")
-                continue
-            for option, aid in table.items():
-                if option not in questions[qid].options:
-                    self.bad(f, f"why.{qid}.{option}", f"{option!r} is not an option of {qid}")
-                known(f"why.{qid}.{option}", [aid])
-            why[qid] = {str(o): str(a) for o, a in table.items()}
+        answer_lines: dict[str, dict[str, dict[str, str]]] = {}
+        for name in ANSWER_LINES:
+            answer_lines[name] = {}
+            for qid, table in (data.get(name) or {}).items():
+                if qid not in questions or not isinstance(table, dict):
+                    self.bad(f, f"{name}.{qid}", "must be a question id mapping options to advice")
+                    continue
+                for option, aid in table.items():
+                    if option not in questions[qid].options:
+                        self.bad(f, f"{name}.{qid}.{option}", f"{option!r} is not an option")
+                    known(f"{name}.{qid}.{option}", [aid])
+                answer_lines[name][qid] = {str(o): str(a) for o, a in table.items()}
         categories: dict[str, dict[str, tuple[str, ...]]] = {}
         table = data.get("categories") or {}
         for rule in rules.rules:
@@ -523,18 +591,81 @@ class _Checker:
             if not isinstance(entry, dict):
                 self.bad(f, f"categories.{rule.category}", "is missing")
                 continue
+            for extra_key in set(entry) - {*SECTIONS, "drop"}:
+                self.bad(f, f"categories.{rule.category}.{extra_key}", "is not a section")
             categories[rule.category] = {
-                s: known(f"categories.{rule.category}.{s}", entry.get(s, [])) for s in SECTIONS
+                s: known(f"categories.{rule.category}.{s}", entry.get(s, []))
+                for s in (*SECTIONS, "drop")
             }
-            if not categories[rule.category]["doctor"]:
-                self.bad(f, f"categories.{rule.category}.doctor", "must say when to see a doctor")
+            if not categories[rule.category]["may_be"]:
+                self.bad(f, f"categories.{rule.category}.may_be", "must say what it may be")
         for extra in rules.extras:
-            known(f"extras.{extra.id}", list(extra.advice))
+            for section, ids in extra.add.items():
+                known(f"extras.{extra.id}.add.{section}", list(ids))
+            known(f"extras.{extra.id}.drop", sorted(extra.drop))
         factsheets = {
             str(topic): known(f"factsheets.{topic}", ids)
             for topic, ids in (data.get("factsheets") or {}).items()
         }
-        return dict(sources), advice_sources, why, categories, factsheets
+        marks = {}
+        for mark in ("stretching", "adult_only"):
+            marks[mark] = frozenset(known(mark, data.get(mark, [])))
+        if not self.problems:
+            self.fitting_advice(rules, categories, answer_lines, marks)
+        return dict(sources), advice_sources, answer_lines, categories, factsheets
+
+    def fitting_advice(
+        self,
+        rules: RuleBook,
+        categories: Mapping[str, Mapping[str, tuple[str, ...]]],
+        answer_lines: Mapping[str, Mapping[str, Mapping[str, str]]],
+        marks: Mapping[str, frozenset[str]],
+    ) -> None:
+        """Advice must fit the answers: no stretching at urgent or emergency
+        urgency, no adult-only advice for a child (``health: under_16``)."""
+        f = "advice.yaml"
+        combining = [r.category for r in rules.rules if r.combines]
+        per_answer = {
+            a for table in answer_lines.values() for t in table.values() for a in t.values()
+        }
+
+        def reachable(category: str, with_also: bool) -> dict[str, str]:
+            """Advice ids an outcome with ``category`` may show, and where they come from."""
+            cats = [category, *(combining if with_also else [])]
+            found: dict[str, str] = {}
+            for c in cats:
+                for ids in categories.get(c, {}).values():
+                    found.update((a, f"categories.{c}") for a in ids)
+                for x in rules.extras:
+                    if x.for_categories is None or c in x.for_categories:
+                        for ids in x.add.values():
+                            found.update((a, f"extras.{x.id}") for a in ids)
+            return found
+
+        for rule in rules.rules:
+            if not NO_STRETCH.intersection(c.urgency for c in rule.urgencies):
+                continue
+            shown = reachable(rule.category, rule.combines)
+            if not rule.combines:
+                shown.update((a, "why/first_aid") for a in per_answer)
+            for aid in sorted(marks["stretching"] & set(shown)):
+                self.bad(
+                    f,
+                    shown[aid],
+                    f"stretching advice {aid!r} is reachable in the {rule.category!r} outcome "
+                    "(urgent or emergency)",
+                )
+        child_drops: set[str] = set()
+        for x in rules.extras:
+            if x.for_categories is None and any(
+                len(c) == 1 and c[0].question == "health" and "under_16" in c[0].options
+                for c in x.clauses
+            ):
+                child_drops |= x.drop
+        for rule in rules.rules:
+            shown = reachable(rule.category, rule.combines)
+            for aid in sorted((marks["adult_only"] & set(shown)) - child_drops):
+                self.bad(f, shown[aid], f"adult-only advice {aid!r} is reachable for under_16")
 
     # -- safety.yaml ----------------------------------------------------
     def safety(self, data: Mapping[str, Any]) -> dict[str, re.Pattern[str]]:
@@ -616,6 +747,14 @@ class _Checker:
             f, "categories", data.get("categories"), [r.category for r in rules.rules]
         )
         urgency = self.table(f, "urgency", data.get("urgency"), URGENCIES)
+        instruction_for: dict[str, dict[str, str]] = {}
+        for category, table in (data.get("instruction_for") or {}).items():
+            if category not in categories or not isinstance(table, dict):
+                self.bad(f, f"instruction_for.{category}", "must be a category mapping urgencies")
+                continue
+            instruction_for[category] = self.table(f, f"instruction_for.{category}", table, table)
+            for u in set(table) - set(URGENCIES):
+                self.bad(f, f"instruction_for.{category}.{u}", "is not an urgency")
         if not isinstance(data.get("outcome"), dict) or not isinstance(data.get("messages"), dict):
             self.bad(f, "outcome/messages", "both sections are required")
             return None
@@ -637,6 +776,7 @@ class _Checker:
             advice=advice,
             outcome={str(k): str(v) for k, v in data["outcome"].items()},
             messages={str(k): str(v) for k, v in data["messages"].items()},
+            instruction_for=instruction_for,
         )
 
     def text(self, file: str, key: str, value: Any) -> str:
@@ -681,6 +821,9 @@ def _texts_of(texts: Texts) -> Iterator[tuple[str, str]]:
     ):
         for k, v in getattr(texts, section).items():
             yield f"{section}.{k}", v
+    for category, table in texts.instruction_for.items():
+        for u, v in table.items():
+            yield f"instruction_for.{category}.{u}", v
     for qid, options in texts.labels.items():
         for oid, label in options.items():
             yield f"questions.{qid}.options.{oid}.label", label

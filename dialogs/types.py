@@ -95,7 +95,14 @@ class Section:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Outcome:
-    """The end of an interview: what it may be, what to do, and how urgently."""
+    """The end of an interview: how urgently to act, what it may be, what to do.
+
+    ``headline`` is the title, then the ``instruction`` for the urgency (said
+    once, never contradicted), then what the person said. ``sections`` and
+    ``text`` are the full form; ``short`` and ``short_text`` the short form
+    that fits one phone screen (what it may be, at most three things to do
+    now, the signs that mean calling the emergency number).
+    """
 
     category: str
     urgency: str
@@ -106,6 +113,10 @@ class Outcome:
     disclaimer: str
     text: str = field(default="", compare=False)
     citations: tuple[tuple[str, str], ...] = ()
+    title: str = ""
+    instruction: str = ""
+    short: tuple[Section, ...] = ()
+    short_text: str = field(default="", compare=False)
 
 
 Reply = Question | Message | Outcome

@@ -28,7 +28,7 @@ def publish_new_content(root: Path) -> None:
 
     Conversations waiting at ``frequency`` no longer fit; every other state still exists.
     """
-    _edit(root / "dialog.yaml", 'version: "2026.11.1"', f'version: "{NEW_VERSION}"')
+    _edit(root / "dialog.yaml", 'version: "2026.11.2"', f'version: "{NEW_VERSION}"')
     _edit(root / "dialog.yaml", ", frequency, outcome", ", outcome")
     dialog = root / "dialog.yaml"
     lines = dialog.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -36,8 +36,12 @@ def publish_new_content(root: Path) -> None:
     questions = root / "questions.yaml"
     _edit(questions, "  frequency:\n    options: [first, yearly, monthly, weekly, nightly]\n", "")
     rules = root / "rules.yaml"
-    text = rules.read_text(encoding="utf-8")
-    rules.write_text(text[: text.index("extras:")] + "extras: []\n", encoding="utf-8")
+    _edit(
+        rules,
+        "by_frequency: &by_frequency\n  - urgency: routine\n    match:\n"
+        "      - frequency: [weekly, nightly]\n  - urgency: self_care\n",
+        "by_frequency: &by_frequency self_care\n",
+    )
     wordings = root / "wordings" / "en.yaml"
     text = wordings.read_text(encoding="utf-8")
     kept = text[: text.index("  frequency:\n")].splitlines(keepends=True)
@@ -54,5 +58,5 @@ def break_content(root: Path) -> None:
     _edit(root / "rules.yaml", "where: [arm, trunk, many]", "where: [arm, trunk, elbow]")
     text = (root / "dialog.yaml").read_text(encoding="utf-8")
     (root / "dialog.yaml").write_text(
-        text.replace('version: "2026.11.1"', 'version: "2099.9.9"'), encoding="utf-8"
+        text.replace('version: "2026.11.2"', 'version: "2099.9.9"'), encoding="utf-8"
     )

@@ -59,7 +59,7 @@ class Operations:
             verdict = interview.content.rules.verdict(record.answers)
             outcome = {
                 "category": verdict.rule.category,
-                "urgency": verdict.rule.urgency,
+                "urgency": verdict.urgency,
                 "also": [r.category for r in verdict.also],
             }
         return {

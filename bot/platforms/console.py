@@ -31,6 +31,8 @@ def to_json(reply: Reply) -> dict[str, Any] | None:
             "urgency": reply.urgency,
             "also": list(reply.also),
             "text": reply.text,
+            "instruction": reply.instruction,
+            "short_text": reply.short_text,
             "sources": list(reply.sources),
         }
     if reply.kind == "answered":
@@ -73,15 +75,19 @@ class Pretty:
             self.para(f"{n:>2}. {option.label}", indent="  ", hang="    ")
 
     def outcome(self, o: Outcome) -> None:
+        """The short form first, then the rest of the full form (lines not yet shown)."""
         rule = "─" * min(self.width, 60)
         print(f"\n{rule}", file=self.out)
         self.para(o.headline)
+        shown = {line for s in o.short for line in s.lines}
+        for section in o.short:
+            self.section(section.title, section.lines)
+        print(f"\n{'┄' * min(self.width, 60)}", file=self.out)
         for section in o.sections:
-            print(file=self.out)
-            self.para(section.title.upper())
-            for line in section.lines:
-                self.para(f"• {line}", indent="  ", hang="  ")
-            self.para(f"[{', '.join(section.sources)}]", indent="    ")
+            rest = [x for x in section.lines if x not in shown]
+            if rest:
+                self.section(section.title, rest)
+                self.para(f"[{', '.join(section.sources)}]", indent="    ")
         print(file=self.out)
         self.para("SOURCES")
         for sid, citation in o.citations:
@@ -89,6 +95,12 @@ class Pretty:
         print(file=self.out)
         self.para(o.disclaimer)
         print(rule, file=self.out)
+
+    def section(self, title: str, lines: Iterable[str]) -> None:
+        print(file=self.out)
+        self.para(title.upper())
+        for line in lines:
+            self.para(f"• {line}", indent="  ", hang="  ")
 
 
 def chat(

@@ -183,3 +183,73 @@ def test_wording_band_naming_unknown_option_is_reported_when_misspelt(broken: Pa
 def test_wording_language_list_is_reported_when_not_a_list_of_words(broken: Path) -> None:
     edit(broken / "wordings" / "en.yaml", lambda d: d["language"].update({"negations": "no"}))
     assert "wordings/en.yaml: language.negations: must be a list of strings" in problems_of(broken)
+
+
+def test_advice_cited_only_to_the_seed_is_reported_when_loaded(broken: Path) -> None:
+    edit(broken / "advice.yaml", lambda d: d["advice"].update(doctor_tests=["seed"]))
+    assert (
+        "advice.yaml: advice.doctor_tests: needs a public source (the seed is not one)"
+        in problems_of(broken)
+    )
+
+
+def test_stretching_is_reported_when_reachable_in_an_urgent_outcome(broken: Path) -> None:
+    edit(broken / "advice.yaml", lambda d: d["categories"]["urgent"].update(now=["stretch"]))
+    assert (
+        "advice.yaml: categories.urgent: stretching advice 'stretch' is reachable in the "
+        "'urgent' outcome (urgent or emergency)" in problems_of(broken)
+    )
+
+
+def test_stretching_is_reported_when_an_extra_for_any_outcome_adds_it(broken: Path) -> None:
+    def add_stretch(d: dict) -> None:
+        d["extras"].append(
+            {"id": "calf", "match": [{"where": ["calf"]}], "add": {"now": ["stretch"]}}
+        )
+
+    edit(broken / "rules.yaml", add_stretch)
+    found = problems_of(broken)
+    assert (
+        "advice.yaml: extras.calf: stretching advice 'stretch' is reachable in the "
+        "'see_doctor' outcome (urgent or emergency)" in found
+    )
+
+
+def test_adult_only_advice_is_reported_when_a_child_could_see_it(broken: Path) -> None:
+    def keep_adult_lines(d: dict) -> None:
+        child = next(x for x in d["extras"] if x["id"] == "child")
+        child["drop"] = [a for a in child["drop"] if a != "painkillers_after"]
+
+    edit(broken / "rules.yaml", keep_adult_lines)
+    assert (
+        "advice.yaml: categories.nocturnal: adult-only advice 'painkillers_after' is reachable "
+        "for under_16" in problems_of(broken)
+    )
+
+
+def test_urgency_cases_need_a_last_case_without_match_when_answer_dependent(
+    broken: Path,
+) -> None:
+    def no_fallback(d: dict) -> None:
+        rule = next(r for r in d["rules"] if r["id"] == "R7")
+        rule["urgency"] = rule["urgency"][:1]
+
+    edit(broken / "rules.yaml", no_fallback)
+    assert (
+        "rules.yaml: rules.R7.urgency[0]: only the last case, and it always, has no match"
+        in problems_of(broken)
+    )
+
+
+def test_check_command_rejects_stretching_in_an_emergency_when_content_has_it(
+    broken: Path,
+) -> None:
+    edit(broken / "advice.yaml", lambda d: d["categories"]["emergency"].update(now=["stretch"]))
+    run = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--content", str(broken), "check"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 1
+    assert "stretching advice 'stretch' is reachable in the 'emergency' outcome" in run.stderr

@@ -7,8 +7,8 @@ import statistics
 import pytest
 
 from dialogs.engine import Engine
-from dialogs.types import Incoming, Outcome, Question
 from tests.conftest import personas
+from tests.interviewing import interview
 
 PERSONAS = personas()
 
@@ -16,22 +16,6 @@ PERSONAS = personas()
 def expected(persona: dict) -> tuple[str, str, tuple[str, ...]]:
     e = persona["expect"]
     return e["category"], e["urgency"], tuple(e["also"])
-
-
-async def interview(engine: Engine, key: str, answers: dict) -> tuple[Outcome, list[str]]:
-    """Answer every question the engine asks by option id; return the outcome and the questions."""
-    asked: list[str] = []
-    replies = await engine.handle(key, Incoming(command="start"))
-    while not isinstance(replies[-1], Outcome):
-        question = replies[-1]
-        assert isinstance(question, Question), replies
-        asked.append(question.id)
-        answer = answers[question.id]
-        choice = tuple(answer) if isinstance(answer, list) else (answer,)
-        replies = await engine.handle(
-            key, Incoming(choice=choice, question=question.id, step=question.step)
-        )
-    return replies[-1], asked
 
 
 @pytest.mark.parametrize("persona", PERSONAS, ids=[p["name"] for p in PERSONAS])
@@ -56,23 +40,32 @@ async def test_question_count_median_is_at_most_8_when_running_all_personas(engi
     assert statistics.median(counts) <= 8
 
 
-async def test_frequency_is_asked_only_when_exercise_or_nocturnal_when_interviewing(
+async def test_frequency_is_asked_exactly_when_it_could_change_the_outcome_when_interviewing(
     engine: Engine,
 ) -> None:
+    """Asked when a first cramp and nightly cramps would give different outcomes, else never."""
     for n, persona in enumerate(PERSONAS):
-        outcome, asked = await interview(engine, f"console:f{n}", persona["answers"])
-        involved = {outcome.category, *outcome.also} & {"exercise", "nocturnal"}
-        assert ("frequency" in asked) == bool(involved), persona["name"]
+        _, asked = await interview(engine, f"console:f{n}", persona["answers"])
+        outcomes = []
+        for frequency in ("first", "nightly"):
+            answers = dict(persona["answers"], frequency=frequency)
+            outcome, _ = await interview(engine, f"console:f{n}{frequency}", answers)
+            outcomes.append((outcome.urgency, outcome.text))
+        assert ("frequency" in asked) == (outcomes[0] != outcomes[1]), persona["name"]
 
 
-async def test_frequent_cramps_add_gp_advice_when_weekly(engine: Engine, content) -> None:
-    persona = next(p for p in PERSONAS if p["answers"]["frequency"] == "weekly")
-    outcome, _ = await interview(engine, "console:weekly", persona["answers"])
-    gp = engine.texts().advice["see_gp_frequent"]
-    assert any(gp in section.lines for section in outcome.sections)
-    monthly = dict(persona["answers"], frequency="monthly")
-    outcome, _ = await interview(engine, "console:monthly", monthly)
-    assert all(gp not in section.lines for section in outcome.sections)
+async def test_weekly_cramps_raise_self_care_to_routine_when_by_frequency(engine: Engine) -> None:
+    persona = next(
+        p
+        for p in PERSONAS
+        if p["expect"]["urgency"] == "self_care" and p["answers"]["red_flags"] == ["none"]
+    )
+    outcome, _ = await interview(engine, "console:monthly", persona["answers"])
+    assert outcome.urgency == "self_care"
+    weekly = dict(persona["answers"], frequency="weekly")
+    outcome, _ = await interview(engine, "console:weekly", weekly)
+    assert outcome.urgency == "routine"
+    assert outcome.instruction == engine.texts().urgency["routine"]
 
 
 @pytest.mark.parametrize("persona", PERSONAS, ids=[p["name"] for p in PERSONAS])
@@ -83,10 +76,11 @@ async def test_outcome_says_may_and_cites_sources_when_finished(
     titles = [s.title for s in outcome.sections]
     texts = engine.texts()
     assert titles[0] == texts.outcome["may_be"]
-    assert texts.outcome["doctor"] in titles
+    assert titles[-1] == texts.outcome["call_now"]
     assert " may " in " ".join(outcome.sections[0].lines)
-    assert texts.urgency[outcome.urgency] in outcome.text
+    assert outcome.instruction == texts.instruction(outcome.category, outcome.urgency)
     assert outcome.sources and all(s in content.sources for s in outcome.sources)
+    assert not set(outcome.sources) & content.not_public
     assert outcome.disclaimer in outcome.text
     lowered = outcome.text.lower()
     assert "you have " not in lowered and "diagnosis:" not in lowered

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.stores import open_store
+from dialogs.record import Conversation
 from tests.platforms.console.console_driver import Console
 
 NIGHT_CRAMPS = ["none", "calf", "night", "seconds", "knot", "none", "none", "none", "weekly"]
@@ -46,8 +49,8 @@ def test_show_prints_contract_json_when_interview_is_finished(sqlite_store: str)
     data = shown(sqlite_store, "console:ann")
     assert data["key"] == "console:ann" and data["state"] == "outcome"
     assert data["answers"]["red_flags"] == ["none"] and data["answers"]["where"] == "calf"
-    assert data["outcome"] == {"category": "nocturnal", "urgency": "self_care", "also": []}
-    assert data["dialog_version"] == "2026.11.1"
+    assert data["outcome"] == {"category": "nocturnal", "urgency": "routine", "also": []}
+    assert data["dialog_version"] == "2026.11.2"
     datetime.fromisoformat(data["updated_at"])
     assert bot.close() == 0
 
@@ -138,3 +141,33 @@ def test_unreachable_redis_is_one_error_and_exit_2_when_administering() -> None:
     run = admin("redis://127.0.0.1:1/0", "list")
     assert run.returncode == 2
     assert len(run.stderr.strip().splitlines()) == 1 and "CRAMPBOT_STORE" in run.stderr
+
+
+def test_show_reads_a_version_1_record_with_version_2_rules_when_content_changed(
+    sqlite_store: str,
+) -> None:
+    answers = {"red_flags": ("none",), "where": "foot", "when": "night", "duration": "seconds",
+               "feel": "knot", "associated": ("heat_sweat",), "medicines": ("asthma",),
+               "health": ("none",), "frequency": "weekly"}  # fmt: skip
+
+    async def save_v1_record() -> None:
+        store = await open_store(sqlite_store)
+        record = Conversation(
+            key="console:old",
+            state="outcome",
+            dialog_version="2026.11.1",
+            created_at=1.7e9,
+            updated_at=1.7e9,
+            answers=answers,
+            version=1,
+        )
+        assert await store.save(record, 0)
+
+    asyncio.run(save_v1_record())
+    data = shown(sqlite_store, "console:old")
+    assert data["dialog_version"] == "2026.11.1"
+    assert data["outcome"] == {
+        "category": "medication",
+        "urgency": "routine",
+        "also": ["heat", "nocturnal"],
+    }

@@ -62,7 +62,7 @@ async def test_status_counts_conversations_and_shows_audit_when_asked(interview:
     )
     assert "1 active, 1 finished" in text
     assert "red_flags 1" in text and "outcome 1" in text and "emergency 1" in text
-    assert "2026.11.1 (2)" in text
+    assert "2026.11.2 (2)" in text
 
 
 async def test_restart_notifies_person_at_once_when_platform_allows(interview: Interview) -> None:

@@ -138,3 +138,30 @@ def test_content_is_found_when_installed_non_editable_and_run_elsewhere(tmp_path
     lines = run.stdout.splitlines()
     assert lines[0].startswith(str(target))
     assert json.loads(lines[-1])["question"] == "where"
+
+
+async def test_pretty_outcome_prints_short_form_then_the_rest_when_finished(
+    engine, content: Content
+) -> None:
+    import io
+
+    from bot.console import Pretty
+
+    from tests.interviewing import interview
+
+    persona = next(p for p in PERSONAS if p["expect"]["also"] == ["nocturnal"])
+    outcome, _ = await interview(engine, "console:pretty", persona["answers"])
+    out = io.StringIO()
+    Pretty(out, width=1000).show([outcome])
+    printed = out.getvalue()
+    texts = content.texts("en")
+    lines = [line for line in printed.splitlines() if line.strip() and set(line) != {"─"}]
+    assert lines[:2] == [texts.outcome["title"], outcome.instruction]
+    divider = printed.index("┄")
+    for section in outcome.short:
+        assert printed.index(section.title.upper()) < divider
+    rest = printed[divider:]
+    assert texts.outcome["also"].format(category=texts.categories["nocturnal"]).upper() in rest
+    assert texts.outcome["disclaimer"] in rest
+    for line in {x for s in outcome.sections for x in s.lines}:
+        assert printed.count(line) == 1, line

@@ -36,8 +36,9 @@ async def interview_by_clicks(
 def assert_outcome(shown: Shown, content: Content, persona: dict[str, Any]) -> Sent:
     outcome = shown.outcome
     assert outcome is not None, shown.text()
-    urgency = content.texts("en").urgency[persona["expect"]["urgency"]]
-    assert urgency in outcome.text()
+    expect = persona["expect"]
+    instruction = content.texts("en").instruction(expect["category"], expect["urgency"])
+    assert instruction in outcome.text()
     return outcome
 
 

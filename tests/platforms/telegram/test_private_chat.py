@@ -65,14 +65,17 @@ def assert_outcome(
         c for c in harness.fake.sent("sendMessage", chat.id) if c.params.get("parse_mode") == "HTML"
     ]
     outcome_text = "\n".join(m["text"] for m in chat.messages()[-3:])
-    assert texts.urgency[expect["urgency"]] in outcome_text
+    assert texts.instruction(expect["category"], expect["urgency"]) in outcome_text
     advice = content.categories[expect["category"]]
     assert texts.advice[advice["may_be"][0]] in outcome_text
     for category in expect.get("also", []):
         assert texts.outcome["also"].format(category=texts.categories[category]) in outcome_text
     assert texts.outcome["disclaimer"] in outcome_text
-    assert escape(texts.urgency[expect["urgency"]]) in html_calls[-1].params["text"] or any(
-        escape(texts.urgency[expect["urgency"]]) in c.params["text"] for c in html_calls[-3:]
+    assert escape(texts.instruction(expect["category"], expect["urgency"])) in html_calls[
+        -1
+    ].params["text"] or any(
+        escape(texts.instruction(expect["category"], expect["urgency"])) in c.params["text"]
+        for c in html_calls[-3:]
     )
     assert chat.question() is None
 
