@@ -145,7 +145,7 @@ async def test_pretty_outcome_prints_short_form_then_the_rest_when_finished(
 ) -> None:
     import io
 
-    from bot.console import Pretty
+    from bot.platforms.console import Pretty
 
     from tests.interviewing import interview
 
