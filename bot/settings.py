@@ -34,6 +34,8 @@ URLS = frozenset(
 RANGES = {"idle_hours": 24.0 * 365, "retention_days": 365.0 * 100}
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 ID = re.compile(r"[1-9][0-9]{0,19}")
+# Telegram allows 1-256 characters; fewer than 32 can be guessed.
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{32,256}", re.ASCII)
 
 
 class SettingsError(ValueError):
@@ -62,7 +64,7 @@ class Settings:
     telegram_token: str = ""
     telegram_base_url: str = ""
     telegram_webhook_url: str = ""
-    telegram_webhook_listen: str = "0.0.0.0"
+    telegram_webhook_listen: str = "127.0.0.1"
     telegram_webhook_port: int = 8443
     telegram_webhook_secret: str = ""
     telegram_operators: tuple[str, ...] = ()
@@ -84,10 +86,11 @@ class Settings:
         if self.telegram_webhook_url:
             if not self.telegram_webhook_url.startswith(("https://", "http://")):
                 raise SettingsError("telegram_webhook_url", "must be an http(s) URL")
-            if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", self.telegram_webhook_secret):
+            if not WEBHOOK_SECRET.fullmatch(self.telegram_webhook_secret):
                 raise SettingsError(
                     "telegram_webhook_secret",
-                    "is required with a webhook: 1-256 of A-Z a-z 0-9 _ -",
+                    "is required with a webhook and must be 32-256 of A-Z a-z 0-9 _ -"
+                    " (make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))')",
                 )
 
     def require_discord(self) -> None:

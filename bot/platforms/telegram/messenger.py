@@ -24,9 +24,9 @@ from telegram import (
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
+    BaseRateLimiter,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -38,6 +38,8 @@ from telegram.helpers import create_deep_linked_url
 from bot.app import App
 from bot.platforms import buttons
 from bot.platforms.chat import MessageRefs, OperatorCommands, topics_menu
+from bot.platforms.flood import FloodGate
+from bot.platforms.telegram.fairness import FairUpdates, PerChatLimiter
 from bot.platforms.telegram.render import (
     GROUP_COMMANDS,
     PRIVATE_COMMANDS,
@@ -49,6 +51,7 @@ from bot.platforms.telegram.render import (
     outcome_messages,
     question_html,
 )
+from bot.platforms.telegram.webhook import WebhookServer
 from dialogs import ConversationKey, Incoming, Outcome, Question, Reply
 
 log = logging.getLogger(__name__)
@@ -95,6 +98,8 @@ class TelegramMessenger:
         self.bot: Any = None
         # chat id -> (message id, HTML) of the last question sent, to edit it once typed-answered.
         self._questions: MessageRefs[int, tuple[int, str]] = MessageRefs()
+        # update id -> still fine, for updates the webhook waits for (it answers 500 on a failure).
+        self._watched: dict[int, bool] = {}
 
     def install(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         """Register the handlers, the error handler and (if offered) the operators' notifier."""
@@ -217,8 +222,34 @@ class TelegramMessenger:
     async def on_error(self, update: object, context: Context) -> None:
         """Log the update id and the error class; details (never message text) at debug level."""
         update_id = update.update_id if isinstance(update, Update) else None
+        if update_id in self._watched:
+            self._watched[update_id] = False
         log.warning("update %s failed: %s", update_id, type(context.error).__name__)
         log.debug("update %s failure details", update_id, exc_info=context.error)
+
+    async def apply(
+        self, application: Application[Any, Any, Any, Any, Any, Any], update: Update
+    ) -> bool:
+        """Process ``update`` to the end, as polling would; False when a handler failed."""
+        self._watched[update.update_id] = True
+        try:
+            await application.update_processor.process_update(
+                update, application.process_update(update)
+            )
+            return self._watched[update.update_id]
+        finally:
+            del self._watched[update.update_id]
+
+    async def on_flood(self, update: Update) -> None:
+        """Tell a flooding person, once, that messages are being skipped."""
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None:
+            return
+        text = self.engine.texts(user.language_code if user else None).messages["flood"]
+        try:
+            await self._send(_Where(chat.id), text)
+        except TelegramError as exc:
+            log.info("flood notice not sent: %s", type(exc).__name__)
 
     async def notify(self, user_id: str, replies: list[Reply]) -> None:
         """Show ``replies`` to a person in their private chat (used by operators' restarts)."""
@@ -332,25 +363,36 @@ def build_application(
     app: App,
     operators: OperatorCommands | None = None,
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] | None = None,
-    rate_limiter: AIORateLimiter | None = None,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
-    """Build the Application with our handlers.
+    """Build the Application with our handlers; updates run concurrently, fairly.
 
     ``builder`` lets a benchmark pick the transport. ``rate_limiter=None`` means
     the default limiter, not none: Telegram's flood limits (30 messages a second
-    overall, 20 a minute per group; callback answers are not limited), retrying
-    RetryAfter up to three times; that limit is Telegram's ceiling, not ours.
-    A benchmark of our own cost passes ``AIORateLimiter(overall_max_rate=0,
-    group_max_rate=0)``.
+    overall, 20 a minute per group; callback answers are not limited), a 429
+    pausing only its own chat, retried up to three times; that limit is
+    Telegram's ceiling, not ours. A benchmark of our own cost passes
+    ``PerChatLimiter(overall_max_rate=0, group_max_rate=0)``.
     """
+    return _build(app, operators, builder, rate_limiter)[0]
+
+
+def _build(
+    app: App,
+    operators: OperatorCommands | None = None,
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] | None = None,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
+) -> tuple[Application[Any, Any, Any, Any, Any, Any], TelegramMessenger]:
     settings = app.settings
+    messenger = TelegramMessenger(app, operators)
     builder = (builder or ApplicationBuilder()).token(settings.telegram_token)
-    builder = builder.rate_limiter(rate_limiter or AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+    builder = builder.rate_limiter(rate_limiter or PerChatLimiter(max_retries=RATE_LIMIT_RETRIES))
+    builder = builder.concurrent_updates(FairUpdates(FloodGate(), messenger.on_flood))
     if settings.telegram_base_url:
         builder = builder.base_url(settings.telegram_base_url)
     application = builder.build()
-    TelegramMessenger(app, operators).install(application)
-    return application
+    messenger.install(application)
+    return application, messenger
 
 
 async def set_commands(application: Application[Any, Any, Any, Any, Any, Any], app: App) -> None:
@@ -368,12 +410,13 @@ async def set_commands(application: Application[Any, Any, Any, Any, Any, Any], a
 
 
 async def serve(app: App, stop: asyncio.Event, operators: OperatorCommands | None = None) -> None:
-    """Run the bot (long polling, or a webhook when configured) until ``stop`` is set."""
+    """Run the bot (long polling, or our webhook server when configured) until ``stop`` is set."""
     settings = app.settings
     settings.require_telegram()
-    application = build_application(app, operators)
+    application, messenger = _build(app, operators)
     updater = application.updater
     assert updater is not None
+    webhook: WebhookServer | None = None
     async with application:
         try:
             await set_commands(application, app)
@@ -382,20 +425,27 @@ async def serve(app: App, stop: asyncio.Event, operators: OperatorCommands | Non
         await application.start()
         try:
             if settings.telegram_webhook_url:
-                await updater.start_webhook(
+                webhook = WebhookServer(
+                    application.bot,
+                    lambda update: messenger.apply(application, update),
+                    path=urlsplit(settings.telegram_webhook_url).path,
+                    secret=settings.telegram_webhook_secret,
                     listen=settings.telegram_webhook_listen,
                     port=settings.telegram_webhook_port,
-                    url_path=urlsplit(settings.telegram_webhook_url).path.lstrip("/"),
-                    webhook_url=settings.telegram_webhook_url,
+                )
+                await webhook.start()
+                await application.bot.set_webhook(
+                    settings.telegram_webhook_url,
                     secret_token=settings.telegram_webhook_secret,
                     allowed_updates=ALLOWED_UPDATES,
                 )
-                log.info("telegram: webhook server on port %s", settings.telegram_webhook_port)
             else:
                 await updater.start_polling(allowed_updates=ALLOWED_UPDATES)
                 log.info("telegram: long polling")
             await stop.wait()
         finally:
+            if webhook is not None:
+                await webhook.stop()
             if updater.running:
                 await updater.stop()
             if application.running:

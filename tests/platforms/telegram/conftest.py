@@ -1,8 +1,9 @@
 """Run the real PTB Application with our adapter against the fake Bot API; chat-like helpers.
 
 Every helper that delivers an update then waits until the bot has processed
-it: updates are processed one at a time, so after a marker callback query
-(id ``sync-N``) has been answered, everything delivered before it is done.
+it: each person's updates are processed one at a time and in order, so after a
+marker callback query (id ``sync-N``) from each person who sent something has
+been answered, everything delivered before it is done.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from dialogs.machine import Interview
 from tests.fakes.telegram_api import TOKEN, FakeBotApi
 
 SYNC_USER = {"id": 42, "is_bot": False, "first_name": "Sync"}
-SECRET = "s3cret-token_for-tests"
+SECRET = "s3cret-token_for-tests-0123456789abcdef"
 HANG_GUARD = 15
 
 
@@ -47,6 +48,8 @@ class Harness:
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._http = httpx.AsyncClient(trust_env=False)
+        # Senders of updates delivered since the last sync, by user id.
+        self._senders: dict[int, dict[str, Any]] = {}
 
     @property
     def webhook(self) -> bool:
@@ -84,6 +87,10 @@ class Harness:
     async def deliver(self, update: dict[str, Any]) -> None:
         """Hand an update to the bot: queue it for getUpdates, or POST it to the webhook."""
         update.setdefault("update_id", self.fake.next_update_id())
+        for kind in ("message", "callback_query"):
+            sender = update.get(kind, {}).get("from")
+            if sender is not None:
+                self._senders[sender["id"]] = sender
         if not self.webhook:
             await self.fake.enqueue(update)
             return
@@ -103,15 +110,23 @@ class Harness:
 
     async def sync(self) -> None:
         """Wait until every update delivered so far has been processed."""
-        marker = f"sync-{self.fake.next_update_id()}"  # unique across restarts
-        query = {"id": marker, "from": SYNC_USER, "chat_instance": "sync", "data": "sync"}
-        await self.deliver({"callback_query": query})
-        await self.fake.wait_for(
-            lambda c: (
-                c.method == "answerCallbackQuery" and c.params.get("callback_query_id") == marker
-            ),
-            timeout=HANG_GUARD,
-        )
+        senders = list(self._senders.values()) or [SYNC_USER]
+        self._senders = {}
+        markers = set()
+        for sender in senders:
+            marker = f"sync-{self.fake.next_update_id()}"  # unique across restarts
+            markers.add(marker)
+            query = {"id": marker, "from": sender, "chat_instance": "sync", "data": "sync"}
+            await self.deliver({"callback_query": query})
+        self._senders = {}
+        for marker in markers:
+            await self.fake.wait_for(
+                lambda c, marker=marker: (
+                    c.method == "answerCallbackQuery"
+                    and c.params.get("callback_query_id") == marker
+                ),
+                timeout=HANG_GUARD,
+            )
 
     def answers(self) -> list[dict[str, Any]]:
         """answerCallbackQuery calls, without the sync markers."""
