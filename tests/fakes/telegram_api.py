@@ -172,7 +172,10 @@ class FakeBotApi:
             self._changed.notify_all()
 
     def fail_next(self, method: str, kind: str, **params: Any) -> None:
-        """Fail the next call of ``method``: 429, 403, 500, drop, migrate or not_modified."""
+        """Fail the next call of ``method``: 429, 403, 500, drop, migrate or not_modified.
+
+        With ``chat_id``, only the next call of ``method`` to that chat fails.
+        """
         assert kind in (*FAILURES, "drop", "migrate"), kind
         self._faults.setdefault(method, []).append(_Fault(kind, params))
 
@@ -201,8 +204,7 @@ class FakeBotApi:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         params = _params(dict(await request.post()))
-        faults = self._faults.get(method)
-        fault = faults.pop(0) if faults else None
+        fault = self._take_fault(method, params.get("chat_id"))
         async with self._changed:
             self.calls.append(Call(method, params, fault.kind if fault else None))
             self._changed.notify_all()
@@ -214,6 +216,13 @@ class FakeBotApi:
             return _ok(self._answer(method, params))
         except ValueError as exc:
             return _error(400, f"Bad Request: {exc}")
+
+    def _take_fault(self, method: str, chat_id: Any) -> _Fault | None:
+        faults = self._faults.get(method, [])
+        for n, fault in enumerate(faults):
+            if fault.params.get("chat_id", chat_id) == chat_id:
+                return faults.pop(n)
+        return None
 
     def _fail(self, request: web.Request, fault: _Fault) -> web.StreamResponse:
         if fault.kind == "drop":

@@ -128,6 +128,28 @@ class Harness:
                 timeout=HANG_GUARD,
             )
 
+    async def settle(self, chat: Chat) -> None:
+        """Wait until a flooding person's accepted updates are done.
+
+        A marker sent while their backlog is full is dropped and never answered,
+        so markers are sent until one is answered: it waited for all the rest.
+        """
+        self._senders.pop(chat.user["id"], None)
+        await self.sync()
+        for _ in range(HANG_GUARD * 2):
+            marker = f"sync-{self.fake.next_update_id()}"
+            query = {"id": marker, "from": chat.user, "chat_instance": "sync", "data": "sync"}
+            await self.deliver({"callback_query": query})
+            self._senders.pop(chat.user["id"], None)
+            try:
+                await self.fake.wait_for(
+                    lambda c: c.params.get("callback_query_id") == marker, timeout=0.5
+                )
+                return
+            except TimeoutError:
+                continue
+        raise AssertionError("the flooding person's updates never settled")
+
     def answers(self) -> list[dict[str, Any]]:
         """answerCallbackQuery calls, without the sync markers."""
         return [
