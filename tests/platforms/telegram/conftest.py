@@ -143,7 +143,8 @@ class Harness:
             self._senders.pop(chat.user["id"], None)
             try:
                 await self.fake.wait_for(
-                    lambda c: c.params.get("callback_query_id") == marker, timeout=0.5
+                    lambda c, marker=marker: c.params.get("callback_query_id") == marker,
+                    timeout=0.5,
                 )
                 return
             except TimeoutError:
