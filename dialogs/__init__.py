@@ -9,7 +9,16 @@ from dialogs.content import OUTCOME_STATE, STOPPED_STATE, Content, ContentError,
 from dialogs.engine import Engine
 from dialogs.machine import Interview
 from dialogs.record import Conversation, CorruptRecord
-from dialogs.store import FORGOTTEN, AuditEntry, ConversationStore, StoreBroken, StoreUnavailable
+from dialogs.store import (
+    AUDIT_KEEP,
+    FORGOTTEN,
+    REFUSED,
+    AuditEntry,
+    ConversationStore,
+    StoreBroken,
+    StoreUnavailable,
+    forget_in,
+)
 from dialogs.types import (
     ConversationKey,
     Incoming,
@@ -22,8 +31,10 @@ from dialogs.types import (
 )
 
 __all__ = [
+    "AUDIT_KEEP",
     "FORGOTTEN",
     "OUTCOME_STATE",
+    "REFUSED",
     "STOPPED_STATE",
     "AuditEntry",
     "Content",
@@ -44,5 +55,6 @@ __all__ = [
     "StoreBroken",
     "StoreUnavailable",
     "Texts",
+    "forget_in",
     "load_content",
 ]

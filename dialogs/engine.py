@@ -307,7 +307,8 @@ class _Turn:
         """An event with no conversation yet: most commands only answer; others start one."""
         command = event.command
         if command in FIRST_REPLIES:
-            return Change([self.say(FIRST_REPLIES[command])])
+            # /forget with nothing stored still clears what the audit log says about them.
+            return Change([self.say(FIRST_REPLIES[command])], forget=command == "forget")
         if command is not None and command not in START_COMMANDS | {"restart", "back"}:
             return Change([self.say("unknown_command")])
         record = self.fresh(key)

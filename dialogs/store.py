@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from dialogs.record import Conversation
 
 # What a deleted person's key becomes in the audit log: "everything about them" goes.
 FORGOTTEN = "(forgotten)"
+# The action of a refused operator attempt: kept in a log of its own, capped apart.
+REFUSED = "refused"
+AUDIT_KEEP = 1000
+"""How many entries each audit log keeps (operator actions; refused attempts), newest first."""
 
 
 class StoreUnavailable(RuntimeError):
@@ -38,6 +43,29 @@ class AuditEntry:
     key: str = ""
     result: str = ""
 
+    @property
+    def refused(self) -> bool:
+        return self.action == REFUSED
+
+
+def forget_in(entry: AuditEntry, key: str) -> AuditEntry:
+    """``entry`` with nothing left that names the person ``key`` (``platform:user``).
+
+    The key goes where it is the entry's key or actor; the origin goes when the
+    person was the actor (it says where they were) or names their id (their
+    private chat). The Redis store applies the same rule in Lua.
+    """
+    user = key.partition(":")[2]
+    names_user = bool(user) and re.search(rf"(?<!\w){re.escape(user)}(?!\w)", entry.origin)
+    if key not in (entry.key, entry.actor) and not names_user:
+        return entry
+    return replace(
+        entry,
+        key=FORGOTTEN if entry.key == key else entry.key,
+        actor=FORGOTTEN if entry.actor == key else entry.actor,
+        origin=FORGOTTEN if entry.actor == key or names_user else entry.origin,
+    )
+
 
 class ConversationStore(Protocol):
     """Durable conversation records with compare-and-set on ``version``.
@@ -47,9 +75,11 @@ class ConversationStore(Protocol):
     caller bumps ``record.version`` itself. ``load`` raises
     :class:`dialogs.record.CorruptRecord` for a record it cannot read;
     ``scan`` skips (and logs) such records. ``purge`` deletes records last
-    updated before ``idle_before`` and returns how many. ``delete`` removes the
-    record and replaces the key wherever the audit log names it (as key or
-    actor) with :data:`FORGOTTEN`.
+    updated before ``idle_before`` and returns how many; audit entries older than
+    ``idle_before`` go too. ``delete`` removes the record, if any, and applies
+    :func:`forget_in` to every audit entry. Audit entries whose action is
+    :data:`REFUSED` are kept apart: each log keeps its newest
+    :data:`AUDIT_KEEP`, and ``audit`` lists one log (newest first).
     """
 
     async def load(self, key: str) -> Conversation | None: ...
@@ -64,6 +94,6 @@ class ConversationStore(Protocol):
 
     async def add_audit(self, entry: AuditEntry) -> None: ...
 
-    async def audit(self, limit: int = 20) -> list[AuditEntry]: ...
+    async def audit(self, limit: int = 20, refused: bool = False) -> list[AuditEntry]: ...
 
     async def close(self) -> None: ...

@@ -135,7 +135,7 @@ class Operations:
     async def forget(self, actor: Actor, key: str) -> bool:
         """Delete a person's data; the audit entry does not name them afterwards either."""
         done = await self.engine.forget(key)
-        await self.audit(actor, "forget", FORGOTTEN if done else key, "done" if done else "missing")
+        await self.audit(actor, "forget", FORGOTTEN, "done" if done else "missing")
         return done
 
     async def purge(self, actor: Actor) -> int:
@@ -143,6 +143,7 @@ class Operations:
         await self.audit(actor, "purge", "", f"{count} purged")
         return count
 
-    async def entries(self, limit: int = 20) -> list[AuditEntry]:
-        entries: list[AuditEntry] = await self.store.audit(limit)
+    async def entries(self, limit: int = 20, refused: bool = False) -> list[AuditEntry]:
+        """The newest operator actions, or (``refused``) the newest refused attempts."""
+        entries: list[AuditEntry] = await self.store.audit(limit, refused)
         return entries

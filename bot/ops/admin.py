@@ -33,6 +33,9 @@ def add_admin_parser(sub: Any) -> None:
     audit = verbs.add_parser("audit", help="show the latest operator actions")
     audit.add_argument("--limit", type=int, default=20)
     audit.add_argument("--json", action="store_true")
+    audit.add_argument(
+        "--refused", action="store_true", help="show refused /op attempts (kept apart) instead"
+    )
 
 
 def run_admin(args: argparse.Namespace, settings: Settings) -> int:
@@ -104,7 +107,7 @@ async def _verb(args: argparse.Namespace, ops: Operations, actor: Actor) -> int:
         )
         return 0
     if verb == "audit":
-        entries = await ops.entries(args.limit)
+        entries = await ops.entries(args.limit, refused=args.refused)
         for e in entries:
             if args.json:
                 print(

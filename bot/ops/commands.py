@@ -2,7 +2,9 @@
 
 Only ids listed in ``CRAMPBOT_TELEGRAM_OPERATORS`` / ``CRAMPBOT_DISCORD_OPERATORS``
 may use them, and only in a private chat or DM. Everyone else gets a polite
-refusal; every attempt, allowed or not, is audited.
+refusal. Every operator action is audited; refused attempts go to a log of
+their own (so they cannot push actions out of the capped audit log), at most
+one per person per :data:`REFUSALS_EVERY` seconds, noting how many were skipped.
 """
 
 from __future__ import annotations
@@ -15,11 +17,15 @@ from collections.abc import Callable
 from bot.app import App
 from bot.ops.actions import Actor, Operations, iso
 from bot.platforms.chat import Notifier
-from dialogs import ConversationKey, Incoming
+from dialogs import REFUSED, ConversationKey, Incoming
 
 log = logging.getLogger(__name__)
 
 CONFIRM_SECONDS = 120.0
+REFUSALS_EVERY = 600.0
+"""A person's refused attempts are audited (and logged) at most once in this many seconds."""
+REFUSERS_KEPT = 10_000
+"""People whose last audited refusal is remembered; the oldest are forgotten first."""
 USAGE = (
     "Operator commands:\n"
     "/op status - conversations and outcomes, and the latest operator actions\n"
@@ -43,6 +49,8 @@ class Operators:
         self.clock = clock
         self.notifiers: dict[str, Notifier] = {}
         self._confirm: dict[str, float] = {}
+        # actor -> (when their last refusal was audited, refusals skipped since).
+        self._refusals: dict[str, tuple[float, int]] = {}
 
     def allowed(self, platform: str) -> tuple[str, ...]:
         settings = self.app.settings
@@ -61,14 +69,10 @@ class Operators:
         actor = Actor(f"{platform}:{user_id}", origin)
         words = args.split()
         if user_id not in self.allowed(platform):
-            log.warning("refused /op from %s (not an operator) in %s", actor.who, origin)
-            await self.ops.audit(actor, "refused", "", "not an operator")
+            await self.refuse(actor, "not an operator")
             return ["Sorry, that command is only for the people who run this bot."]
         if not private:
-            log.warning(
-                "refused /op from operator %s outside a private chat (%s)", actor.who, origin
-            )
-            await self.ops.audit(actor, "refused", "", "not a private chat")
+            await self.refuse(actor, "not a private chat")
             return ["Operator commands work only in a private chat with me."]
         verb = words[0].lower() if words else "help"
         if verb == "status":
@@ -93,6 +97,21 @@ class Operators:
             return [f"Content reloaded: version {self.app.engine.interview.version}."]
         await self.ops.audit(actor, "help")
         return [USAGE]
+
+    async def refuse(self, actor: Actor, why: str) -> None:
+        """Audit and log a refused attempt, unless this person's last one was audited lately."""
+        now = self.clock()
+        last, skipped = self._refusals.get(actor.who, (float("-inf"), 0))
+        if now - last < REFUSALS_EVERY:
+            self._refusals[actor.who] = (last, skipped + 1)
+            return
+        self._refusals.pop(actor.who, None)
+        self._refusals[actor.who] = (now, 0)
+        while len(self._refusals) > REFUSERS_KEPT:
+            del self._refusals[next(iter(self._refusals))]
+        more = f" ({skipped} more since the last one)" if skipped else ""
+        log.warning("refused /op from %s (%s) in %s%s", actor.who, why, actor.origin, more)
+        await self.ops.audit(actor, REFUSED, "", why + more)
 
     async def status(self, actor: Actor) -> str:
         s = await self.ops.status(actor)

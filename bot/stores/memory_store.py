@@ -5,13 +5,10 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import AsyncIterator
-from dataclasses import replace
 
-from dialogs import FORGOTTEN, AuditEntry, Conversation, CorruptRecord
+from dialogs import AUDIT_KEEP, AuditEntry, Conversation, CorruptRecord, forget_in
 
 log = logging.getLogger(__name__)
-
-AUDIT_KEEP = 1000
 
 
 class InMemoryStore:
@@ -19,7 +16,8 @@ class InMemoryStore:
 
     def __init__(self) -> None:
         self._rows: dict[str, tuple[int, float, str]] = {}
-        self._audit: deque[AuditEntry] = deque(maxlen=AUDIT_KEEP)
+        # Operator actions, and refused attempts apart (index 1), oldest first.
+        self._audit = (deque[AuditEntry](maxlen=AUDIT_KEEP), deque[AuditEntry](maxlen=AUDIT_KEEP))
 
     async def load(self, key: str) -> Conversation | None:
         row = self._rows.get(key)
@@ -33,7 +31,10 @@ class InMemoryStore:
         return True
 
     async def delete(self, key: str) -> bool:
-        self._audit = deque((forget_in(e, key) for e in self._audit), maxlen=AUDIT_KEEP)
+        for entries in self._audit:
+            scrubbed = [forget_in(e, key) for e in entries]
+            entries.clear()
+            entries.extend(scrubbed)
         return self._rows.pop(key, None) is not None
 
     async def scan(self) -> AsyncIterator[Conversation]:
@@ -52,24 +53,16 @@ class InMemoryStore:
         old = [k for k, (_, updated, _) in self._rows.items() if updated < idle_before]
         for key in old:
             del self._rows[key]
+        for entries in self._audit:
+            while entries and entries[0].at < idle_before:
+                entries.popleft()
         return len(old)
 
     async def add_audit(self, entry: AuditEntry) -> None:
-        self._audit.append(entry)
+        self._audit[entry.refused].append(entry)
 
-    async def audit(self, limit: int = 20) -> list[AuditEntry]:
-        return list(reversed(self._audit))[:limit] if limit > 0 else []
+    async def audit(self, limit: int = 20, refused: bool = False) -> list[AuditEntry]:
+        return list(reversed(self._audit[refused]))[:limit] if limit > 0 else []
 
     async def close(self) -> None:
         """Nothing to release: the data lives as long as the object."""
-
-
-def forget_in(entry: AuditEntry, key: str) -> AuditEntry:
-    """``entry`` with ``key`` replaced by :data:`FORGOTTEN` where it names it."""
-    if key not in (entry.key, entry.actor):
-        return entry
-    return replace(
-        entry,
-        key=FORGOTTEN if entry.key == key else entry.key,
-        actor=FORGOTTEN if entry.actor == key else entry.actor,
-    )

@@ -3,9 +3,10 @@
 Layout: one hash per conversation at ``crampbot:conv:<key>`` (fields
 ``version``, ``updated_at``, ``data``) with a TTL equal to the retention, so
 Redis expires old records by itself; a sorted set ``crampbot:updated`` (member
-key, score updated_at) for purge and scan; a list ``crampbot:audit``, newest
-first, capped at :data:`AUDIT_KEEP`. Writes are Lua scripts, so a
-compare-and-set and its index update happen atomically.
+key, score updated_at) for purge and scan; lists ``crampbot:audit`` and
+``crampbot:audit:refused`` (refused operator attempts, kept apart), newest
+first, each capped at :data:`~dialogs.store.AUDIT_KEEP`. Writes are Lua
+scripts, so a compare-and-set and its index update happen atomically.
 
 Faults: a dropped or stale connection (Redis restarted) is reconnected and the
 command retried with exponential backoff; idle pooled connections are checked
@@ -31,6 +32,7 @@ from redis.exceptions import AuthenticationError, NoPermissionError, ReadOnlyErr
 
 from bot.stores.faults import Breaker, one_line
 from dialogs import (
+    AUDIT_KEEP,
     FORGOTTEN,
     AuditEntry,
     Conversation,
@@ -45,7 +47,7 @@ PREFIX = "crampbot:"
 CONV = PREFIX + "conv:"
 UPDATED = PREFIX + "updated"
 AUDIT = PREFIX + "audit"
-AUDIT_KEEP = 1000
+REFUSED_AUDIT = AUDIT + ":refused"
 BATCH = 500
 DEFAULT_RETENTION = 30 * 24 * 3600.0
 # A command waits this long for Redis; a dropped connection is retried RETRIES times.
@@ -66,19 +68,47 @@ redis.call('ZADD', KEYS[2], ARGV[3], ARGV[6])
 return 1
 """
 
-# KEYS: record, index, audit. ARGV: key, what the audit log says instead.
+# KEYS: record, index, audit logs. ARGV: key, what the audit log says instead, the user id.
+# The rule of dialogs.store.forget_in: the key goes as key or actor; the origin goes when
+# the person was the actor or the origin names their id (a whole word).
 DELETE = """
 redis.call('ZREM', KEYS[2], ARGV[1])
-local entries = redis.call('LRANGE', KEYS[3], 0, -1)
-for i, raw in ipairs(entries) do
-    local ok, entry = pcall(cjson.decode, raw)
-    if ok and type(entry) == 'table' and (entry.key == ARGV[1] or entry.actor == ARGV[1]) then
-        if entry.key == ARGV[1] then entry.key = ARGV[2] end
-        if entry.actor == ARGV[1] then entry.actor = ARGV[2] end
-        redis.call('LSET', KEYS[3], i - 1, cjson.encode(entry))
+local user = '%f[%w_]' .. string.gsub(ARGV[3], '%W', '%%%0') .. '%f[^%w_]'
+for l = 3, #KEYS do
+    local entries = redis.call('LRANGE', KEYS[l], 0, -1)
+    for i, raw in ipairs(entries) do
+        local ok, entry = pcall(cjson.decode, raw)
+        if ok and type(entry) == 'table' then
+            local origin = type(entry.origin) == 'string' and entry.origin or ''
+            local names = ARGV[3] ~= '' and string.find(origin, user) ~= nil
+            if entry.key == ARGV[1] or entry.actor == ARGV[1] or names then
+                if entry.actor == ARGV[1] or names then entry.origin = ARGV[2] end
+                if entry.key == ARGV[1] then entry.key = ARGV[2] end
+                if entry.actor == ARGV[1] then entry.actor = ARGV[2] end
+                redis.call('LSET', KEYS[l], i - 1, cjson.encode(entry))
+            end
+        end
     end
 end
 return redis.call('DEL', KEYS[1])
+"""
+
+# KEYS: audit logs. ARGV: before. Drops entries older than ``before`` from each log's old end.
+EXPIRE_AUDIT = """
+local count = 0
+for l = 1, #KEYS do
+    while true do
+        local raw = redis.call('LINDEX', KEYS[l], -1)
+        if not raw then break end
+        local ok, entry = pcall(cjson.decode, raw)
+        if ok and type(entry) == 'table' and tonumber(entry.at) and tonumber(entry.at) >= tonumber(ARGV[1]) then
+            break
+        end
+        redis.call('RPOP', KEYS[l])
+        count = count + 1
+    end
+end
+return count
 """
 
 # KEYS: index, then one record per key in ARGV[2..]. ARGV: idle_before, keys...
@@ -116,6 +146,7 @@ class RedisStore:
         self._save = client.register_script(SAVE)
         self._delete = client.register_script(DELETE)
         self._purge = client.register_script(PURGE)
+        self._expire_audit = client.register_script(EXPIRE_AUDIT)
 
     @classmethod
     async def open(
@@ -167,7 +198,10 @@ class RedisStore:
 
     async def delete(self, key: str) -> bool:
         with self._faults():
-            done = await self._delete(keys=[CONV + key, UPDATED, AUDIT], args=[key, FORGOTTEN])
+            done = await self._delete(
+                keys=[CONV + key, UPDATED, AUDIT, REFUSED_AUDIT],
+                args=[key, FORGOTTEN, key.partition(":")[2]],
+            )
         return bool(done)
 
     async def scan(self) -> AsyncIterator[Conversation]:
@@ -195,8 +229,11 @@ class RedisStore:
                 yield record
 
     async def purge(self, idle_before: float) -> int:
-        """Delete records idle since before ``idle_before``, a batch per script call."""
+        """Delete records idle since before ``idle_before``, a batch per script call, and
+        audit entries older than that."""
         count = 0
+        with self._faults():
+            await self._expire_audit(keys=[AUDIT, REFUSED_AUDIT], args=[repr(idle_before)])
         while True:
             with self._faults():
                 old = await self._redis.zrangebyscore(
@@ -220,18 +257,19 @@ class RedisStore:
             "key": entry.key,
             "result": entry.result,
         }
+        name = REFUSED_AUDIT if entry.refused else AUDIT
         with self._faults():
             async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.lpush(AUDIT, json.dumps(fields))
-                pipe.ltrim(AUDIT, 0, AUDIT_KEEP - 1)
+                pipe.lpush(name, json.dumps(fields))
+                pipe.ltrim(name, 0, AUDIT_KEEP - 1)
                 await pipe.execute()
 
-    async def audit(self, limit: int = 20) -> list[AuditEntry]:
+    async def audit(self, limit: int = 20, refused: bool = False) -> list[AuditEntry]:
         if limit <= 0:
             return []
         entries = []
         with self._faults():
-            raws = await self._redis.lrange(AUDIT, 0, limit - 1)
+            raws = await self._redis.lrange(REFUSED_AUDIT if refused else AUDIT, 0, limit - 1)
         for raw in raws:
             try:
                 entries.append(AuditEntry(**json.loads(raw)))

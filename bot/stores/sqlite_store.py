@@ -30,12 +30,14 @@ from typing import TypeVar
 from bot.stores.faults import Breaker, one_line
 from bot.stores.sqlite_schema import prepare
 from dialogs import (
-    FORGOTTEN,
+    AUDIT_KEEP,
+    REFUSED,
     AuditEntry,
     Conversation,
     CorruptRecord,
     StoreBroken,
     StoreUnavailable,
+    forget_in,
 )
 
 log = logging.getLogger(__name__)
@@ -43,7 +45,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SCAN_BATCH = 500
-AUDIT_KEEP = 1000
 # How long a statement may keep meeting another connection's lock before the event fails.
 BUSY_BUDGET = 5.0
 BUSY_FIRST, BUSY_MAX = 0.001, 0.05
@@ -122,17 +123,29 @@ class SqliteStore:
                 deleted = self._db.execute(
                     "DELETE FROM conversations WHERE key = ?", (key,)
                 ).rowcount
-                self._db.execute(
-                    "UPDATE audit SET key = CASE key WHEN ?1 THEN ?2 ELSE key END,"
-                    " actor = CASE actor WHEN ?1 THEN ?2 ELSE actor END"
-                    " WHERE key = ?1 OR actor = ?1",
-                    (key, FORGOTTEN),
-                )
+                self._forget_in_audit(key)
             return deleted > 0
 
         deleted = await self._call(work)
         self._checkpoint()
         return deleted
+
+    def _forget_in_audit(self, key: str) -> None:
+        """Apply :func:`forget_in` to every audit entry that may name ``key``."""
+        user = key.partition(":")[2]
+        rows = self._db.execute(
+            "SELECT id, at, actor, origin, action, key, result FROM audit"
+            " WHERE key = ?1 OR actor = ?1 OR (?2 != '' AND instr(origin, ?2) > 0)",
+            (key, user),
+        ).fetchall()
+        for row_id, *fields in rows:
+            entry = AuditEntry(*fields)
+            scrubbed = forget_in(entry, key)
+            if scrubbed != entry:
+                self._db.execute(
+                    "UPDATE audit SET actor = ?, origin = ?, key = ? WHERE id = ?",
+                    (scrubbed.actor, scrubbed.origin, scrubbed.key, row_id),
+                )
 
     async def scan(self) -> AsyncIterator[Conversation]:
         """Yield every readable record, in key order, a batch per short query."""
@@ -157,7 +170,8 @@ class SqliteStore:
         ).fetchall()
 
     async def purge(self, idle_before: float) -> int:
-        """Delete records idle since before ``idle_before``, a short batch at a time."""
+        """Delete records idle since before ``idle_before``, a short batch at a time, and
+        audit entries older than that."""
         count = 0
         while True:
             deleted: int = await self._call(
@@ -173,31 +187,37 @@ class SqliteStore:
             if deleted < SCAN_BATCH:
                 break
             await asyncio.sleep(0)
-        if count:
+        expired: int = await self._call(
+            lambda: self._db.execute("DELETE FROM audit WHERE at < ?", (idle_before,)).rowcount
+        )
+        if count or expired:
             self._checkpoint()
         return count
 
     async def add_audit(self, entry: AuditEntry) -> None:
-        """Append an entry, keeping the newest :data:`AUDIT_KEEP` like the other stores."""
+        """Append an entry, keeping the newest :data:`AUDIT_KEEP` of its log like the other stores."""
 
         def work() -> None:
             with self._transaction():
-                cursor = self._db.execute(
+                self._db.execute(
                     "INSERT INTO audit (at, actor, origin, action, key, result)"
                     " VALUES (?, ?, ?, ?, ?, ?)",
                     (entry.at, entry.actor, entry.origin, entry.action, entry.key, entry.result),
                 )
                 self._db.execute(
-                    "DELETE FROM audit WHERE id <= ?", ((cursor.lastrowid or 0) - AUDIT_KEEP,)
+                    "DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE (action = ?) = ?"
+                    " ORDER BY id DESC LIMIT -1 OFFSET ?)",
+                    (REFUSED, entry.refused, AUDIT_KEEP),
                 )
 
         await self._call(work)
 
-    async def audit(self, limit: int = 20) -> list[AuditEntry]:
+    async def audit(self, limit: int = 20, refused: bool = False) -> list[AuditEntry]:
         rows = await self._call(
             lambda: self._db.execute(
-                "SELECT at, actor, origin, action, key, result FROM audit ORDER BY id DESC LIMIT ?",
-                (max(limit, 0),),
+                "SELECT at, actor, origin, action, key, result FROM audit WHERE (action = ?) = ?"
+                " ORDER BY id DESC LIMIT ?",
+                (REFUSED, refused, max(limit, 0)),
             ).fetchall()
         )
         return [AuditEntry(*row) for row in rows]

@@ -33,7 +33,8 @@ async def test_non_operator_is_refused_and_audited_when_using_op(interview: Inte
         "telegram", "99", "status", private=True, origin="telegram private chat"
     )
     assert lines == ["Sorry, that command is only for the people who run this bot."]
-    (entry,) = await ops.ops.entries()
+    assert await ops.ops.entries() == [], "refusals are kept apart from operator actions"
+    (entry,) = await ops.ops.entries(refused=True)
     assert (entry.actor, entry.action, entry.result) == (
         "telegram:99",
         "refused",
@@ -48,7 +49,7 @@ async def test_operator_is_refused_without_data_when_in_a_group(interview: Inter
         "telegram", "42", "show telegram:5", private=False, origin="telegram group -100"
     )
     assert lines == ["Operator commands work only in a private chat with me."]
-    assert (await ops.ops.entries())[0].result == "not a private chat"
+    assert (await ops.ops.entries(refused=True))[0].result == "not a private chat"
 
 
 async def test_status_counts_conversations_and_shows_audit_when_asked(interview: Interview) -> None:

@@ -116,10 +116,19 @@ async def test_sweep_does_nothing_when_stopped_before_start() -> None:
     assert counting.cutoffs == []
 
 
-async def test_sweep_leaves_audit_alone_when_purging() -> None:
-    """Retention is about conversations; the operators' audit trail is kept."""
-    store = InMemoryStore()
-    await store.add_audit(AuditEntry(1.0, "op", "console", "forget", "telegram:1", "ok"))
+@pytest.mark.parametrize("store", STORES, indirect=True)
+async def test_sweep_expires_audit_entries_when_they_are_older_than_the_retention(
+    store: ConversationStore,
+) -> None:
+    """The audit trail names people and chats: it is kept no longer than their conversations."""
+    now = 100 * DAY
+    for age, action in ((45, "forget"), (31, "refused"), (3, "show"), (2, "refused")):
+        entry = AuditEntry(now - age * DAY, "telegram:7", "telegram private chat 7", action)
+        await store.add_audit(entry)
     stop = asyncio.Event()
-    await sweep_forever(StopAfterPurges(store, stop, rounds=1), DAY, stop, clock=lambda: 1e9)
-    assert len(await store.audit()) == 1
+    async with asyncio.timeout(10):  # hang guard only
+        await sweep_forever(
+            StopAfterPurges(store, stop, rounds=1), 30 * DAY, stop, clock=lambda: now
+        )
+    assert [e.action for e in await store.audit()] == ["show"]
+    assert [e.at for e in await store.audit(refused=True)] == [now - 2 * DAY]
