@@ -16,8 +16,11 @@ from bot.ops.commands import Operators
 from bot.settings import Settings
 from dialogs import AUDIT_KEEP, FORGOTTEN, AuditEntry, ConversationStore, Engine, Incoming, Question
 from dialogs.machine import Interview
-from tests.stores.conftest import store, store_url  # noqa: F401 - the store fixtures
+from tests.stores import conftest as stores
 from tests.stores.store_helpers import STORES
+
+# The stores' own fixtures: a fresh memory, SQLite or Redis store per test.
+store, store_url = stores.store, stores.store_url
 
 OPERATOR = "42"
 PERSON = "1001"
