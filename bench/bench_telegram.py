@@ -33,7 +33,6 @@ from typing import Any
 import yaml
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     BaseHandler,
@@ -46,6 +45,7 @@ from telegram.request import BaseRequest, RequestData
 from bench.quick import sized
 from bench.rounds import cpu_us, interleave, per_second, print_ratios
 from bot.app import build_app
+from bot.platforms.telegram.fairness import PerChatLimiter
 from bot.platforms.telegram.messenger import build_application
 from bot.platforms.telegram.render import CHECKED, outcome_messages
 from bot.settings import Settings
@@ -297,7 +297,7 @@ async def our_bot(path: Path, texts: Texts) -> AsyncIterator[tuple[Side, list[Pe
         request = InstantRequest()
         builder = ApplicationBuilder().request(request).updater(None)
         # Telegram's flood limits off: with them on, the limiter caps any bot at ~17 updates/s.
-        limiter = AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=3)
+        limiter = PerChatLimiter(overall_max_rate=0, group_max_rate=0, max_retries=3)
         application = build_application(app, builder=builder, rate_limiter=limiter)
         people = [Person(1000 + i, PERSONAS[i % len(PERSONAS)], texts) for i in range(USERS)]
         async with application:
