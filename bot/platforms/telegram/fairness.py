@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 MAX_CONCURRENT = 256
 """Updates processed at once, all people together (PTB's own suggestion)."""
 GROUP_LIMITERS = 512
-"""Group limiters kept; idle ones are dropped beyond this, as PTB's limiter does."""
+"""Group limiters (and chat pauses) kept; idle ones are dropped beyond this, as PTB does."""
 
 Flooded = Callable[[Update], Awaitable[None]]
 """Tells the sender of a dropped update, once per flood, that they are sending too fast."""
@@ -123,8 +123,14 @@ class PerChatLimiter(BaseRateLimiter[int]):
                     raise
                 seconds = _seconds(exc) + 0.1
                 log.info("rate limited on one chat; retrying it after %.1f s", seconds)
-                self._paused[chat] = asyncio.get_running_loop().time() + seconds
+                self._pause(chat, seconds)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _pause(self, chat: object, seconds: float) -> None:
+        now = asyncio.get_running_loop().time()
+        if len(self._paused) >= GROUP_LIMITERS:  # forget pauses that are over
+            self._paused = {c: until for c, until in self._paused.items() if until > now}
+        self._paused[chat] = now + seconds
 
     async def _wait_for(self, chat: object) -> None:
         until = self._paused.get(chat)
