@@ -386,6 +386,8 @@ class _Turn:
                     chosen = o
         elif event.command in START_COMMANDS and name == "resume":
             chosen = "continue"
+        elif event.command == "back" and name == "story":
+            chosen = "change"
         if chosen is None:
             return Change([*replies, self.say("not_understood", "error"), *self.show(record)])
         record.pending = None

@@ -169,6 +169,13 @@ async def test_story_is_read_as_a_plain_reply_when_typed_after_the_first_questio
     assert stored["when"] == "night" and "duration" not in stored
 
 
+async def test_back_declines_the_story_when_it_waits_for_confirmation(engine: Engine) -> None:
+    chat = await told(engine)
+    await chat.say("/back")
+    assert chat.question.id == "where"
+    assert await answers(engine) == {"red_flags": ("none",)}
+
+
 async def test_other_reply_repeats_the_confirmation_when_the_story_waits(engine: Engine) -> None:
     chat = await told(engine)
     await chat.say("banana")
