@@ -14,6 +14,14 @@ def buttons(message: dict[str, Any]) -> list[str]:
     return [b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
 
 
+async def told(telegram: Any) -> Any:
+    """A private chat past the safety check, where the story was just typed."""
+    chat = telegram.private()
+    for line in ("/start", "none", STORY):
+        await chat.say(line)
+    return chat
+
+
 async def test_vague_reply_is_asked_back_with_candidate_buttons_when_typed(
     telegram: Any, content: Content
 ) -> None:
@@ -34,10 +42,7 @@ async def test_story_is_confirmed_with_yes_button_then_only_missing_questions_wh
     telegram: Any, content: Content
 ) -> None:
     texts = content.texts("en")
-    chat = telegram.private()
-    await chat.say("/start")
-    await chat.say("none")
-    await chat.say(STORY)
+    chat = await told(telegram)
     assert chat.question_id() == "story"
     prompt = chat.question()
     assert buttons(prompt) == list(texts.prompts["story"]["options"].values())
@@ -50,9 +55,6 @@ async def test_change_button_asks_one_by_one_when_the_story_is_declined(
     telegram: Any, content: Content
 ) -> None:
     texts = content.texts("en")
-    chat = telegram.private()
-    await chat.say("/start")
-    await chat.say("none")
-    await chat.say(STORY)
+    chat = await told(telegram)
     await chat.press(texts.prompts["story"]["options"]["change"])
     assert chat.question_id() == "where"
