@@ -467,16 +467,14 @@ class _Turn:
     def offer_story(self, record: Conversation, text: str, replies: list[Reply]) -> Change | None:
         """A reply that answers other questions too is a story: show what it told, to
         confirm (``None`` when it answers at most the current question). A story that
-        names a warning sign goes back to the safety check instead."""
+        names a warning sign no other question takes goes back to the safety check."""
         reader = self.interview.readers[self.texts.locale]
         found = reader.read_story(text)
         if not set(found) - {record.state}:
             return None
-        safety = self.content.questions[self.content.initial]
-        signs = reader.understand(safety.id, text)
-        if isinstance(signs, Understood) and not safety.exclusive.issuperset(signs.ids):
-            del record.answers[safety.id]
-            self.interview.go_to(safety.id, record)
+        if reader.story_signs(text):
+            del record.answers[self.content.initial]
+            self.interview.go_to(self.content.initial, record)
             return Change(
                 [*replies, self.say("story_warning", "error"), *self.show(record)], record
             )

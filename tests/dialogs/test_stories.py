@@ -138,16 +138,41 @@ async def test_story_missing_the_current_question_asks_it_next_when_confirmed(
     ] and chat.question.id not in ("when", "frequency")
 
 
+@pytest.mark.parametrize(
+    "story",
+    [
+        "my calves cramp at night and I have chest pain",
+        "calf cramps at night, my pee is dark brown",
+        "calf cramps at night and I passed out",
+    ],
+)
 async def test_story_naming_a_warning_sign_goes_back_to_the_safety_check_when_typed(
-    engine: Engine,
+    engine: Engine, story: str
 ) -> None:
-    chat = await told(engine, "my calf cramps at night and now it is swollen and red")
+    chat = await told(engine, story)
     assert chat.kinds() == ["error"]
     assert chat.question.id == "red_flags"
     assert await answers(engine) == {}
-    await chat.say("One leg swollen, red or darker than usual, warm, or throbbing")
+    await chat.say(story)
     outcome = chat.replies[-1]
-    assert isinstance(outcome, Outcome) and outcome.urgency == "urgent"
+    assert isinstance(outcome, Outcome) and outcome.urgency == "emergency"
+
+
+@pytest.mark.parametrize(
+    ("story", "question", "option"),
+    [
+        ("my calves cramp at night and my legs feel numb", "associated", "numbness"),
+        ("thigh cramps after running, swollen leg", "associated", "swelling"),
+    ],
+)
+async def test_story_is_confirmed_when_its_sign_words_answer_another_question(
+    engine: Engine, story: str, question: str, option: str
+) -> None:
+    """Numbness or swelling told with the cramps is weighed by the question that asks
+    about it (urgent either way), so the story is not sent back to the safety check."""
+    chat = await told(engine, story)
+    assert chat.question.id == "story"
+    assert engine.texts().labels[question][option] in chat.question.text
 
 
 @pytest.mark.parametrize("typed", ["calf", "Calf", "lower leg", "3", "my calves"])
