@@ -491,6 +491,8 @@ class _Turn:
             return Change([*replies, echo, *self.show(record)], record)
         record.answers.update(story)
         record.told = tuple(story)
+        if self.content.rules.verdict(record.answers).rule.ends_interview:
+            self.interview.fire("answer", record)  # settled (R1, R2): nothing more is asked
         self.advance(record)
         return Change([*replies, echo, *self.show(record)], record)
 

@@ -88,6 +88,20 @@ async def test_story_that_settles_the_outcome_ends_the_interview_when_confirmed(
     assert isinstance(outcome, Outcome) and outcome.urgency == "urgent"
 
 
+async def test_story_that_settles_the_outcome_skips_the_current_question_when_confirmed(
+    engine: Engine,
+) -> None:
+    """ "Legs" could be calf, foot or thigh, so the story leaves ``where`` open; a cramp
+    over 10 minutes settles the outcome (R2), so it is not asked."""
+    chat = await told(engine, "my legs cramp at night and it lasts more than ten minutes")
+    assert chat.question.id == "story"
+    assert engine.texts().messages["topic_where"] not in chat.question.text
+    await chat.press("yes")
+    outcome = chat.replies[-1]
+    assert isinstance(outcome, Outcome) and outcome.urgency == "urgent"
+    assert "where" not in await answers(engine)
+
+
 async def test_change_asks_one_by_one_and_stores_nothing_when_the_story_is_declined(
     engine: Engine,
 ) -> None:
