@@ -13,14 +13,15 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-from dialogs.content import OUTCOME_STATE, PROMPTS, STOPPED_STATE, Texts, normalize
+from dialogs import clarify
+from dialogs.content import OUTCOME_STATE, PROMPTS, STOPPED_STATE, QuestionSpec, Texts, normalize
 from dialogs.locks import KeyLocks
 from dialogs.machine import Interview
 from dialogs.outcome import compose, factsheet
 from dialogs.record import Conversation, CorruptRecord
 from dialogs.store import ConversationStore, StoreUnavailable
 from dialogs.types import ConversationKey, Incoming, Message, Option, Question, Reply, Section
-from dialogs.understanding import Refusal, check_choice
+from dialogs.understanding import Ambiguous, Refusal, Understood, check_choice
 
 log = logging.getLogger(__name__)
 
@@ -258,7 +259,7 @@ class _Turn:
 
     def say(self, key: str, kind: str = "info", **values: str) -> Message:
         text = self.texts.messages[key]
-        return Message(text=text.format(**values) if values else text, kind=kind)  # type: ignore[arg-type]
+        return Message(text=text.format(**values) if values else text, kind=kind, key=key)  # type: ignore[arg-type]
 
     def fresh(self, key: str) -> Conversation:
         return Conversation(
@@ -329,6 +330,7 @@ class _Turn:
             return Change([*replies, self.say("already_stopped")])
         self.interview.fire("stop", record)
         record.answers = {}
+        _forget_asking(record)
         return Change([*replies, self.say("stopped")], record)
 
     def resume(self, record: Conversation, event: Incoming, replies: list[Reply]) -> Change:
@@ -339,19 +341,30 @@ class _Turn:
         return Change([*replies, *greeting, *self.show(record)])
 
     def back(self, record: Conversation, event: Incoming, replies: list[Reply]) -> Change:
+        """Go back one question; back over a confirmed story, undo the whole story and
+        return to the question it was typed at."""
         if record.state == STOPPED_STATE:
             return Change([*replies, self.say("already_stopped")])
         if not record.answers:
             return Change([*replies, self.say("nothing_to_go_back"), *self.show(record)])
+        record.candidates = ()
         previous = next(reversed(record.answers))
-        del record.answers[previous]
-        self.interview.go_to(previous, record)
+        if previous in record.told:
+            for question in record.told:
+                record.answers.pop(question, None)
+            record.told = ()
+            self.interview.go_to(self.content.initial, record)
+            self.advance(record)
+        else:
+            del record.answers[previous]
+            self.interview.go_to(previous, record)
         return Change([*replies, self.say("back"), *self.show(record)], record)
 
     # -- the interview -----------------------------------------------------
     def restart(self, record: Conversation, replies: list[Reply]) -> Change:
         self.interview.fire("restart", record)
         record.answers, record.pending = {}, None
+        _forget_asking(record)
         record.dialog_version, record.created_at = self.content.version, self.now
         return Change([*replies, self.say("restarted"), *self.show(record)], record)
 
@@ -373,9 +386,13 @@ class _Turn:
                     chosen = o
         elif event.command in START_COMMANDS and name == "resume":
             chosen = "continue"
+        elif event.command == "back" and name == "story":
+            chosen = "change"
         if chosen is None:
             return Change([*replies, self.say("not_understood", "error"), *self.show(record)])
         record.pending = None
+        if name == "story":
+            return self.confirm_story(record, chosen == "yes", labels[chosen], replies)
         if chosen == "yes":
             return Change([*replies, self.say("forgotten")], forget=True)
         if chosen == "no":
@@ -396,23 +413,87 @@ class _Turn:
         if event.choice is not None:
             if event.question != state or (event.step is not None and event.step != record.version):
                 return Change([*replies, self.say("closed", "closed"), *self.show(record)])
-            understood: tuple[str, ...] | Refusal = check_choice(spec, tuple(event.choice))
+            understood: tuple[str, ...] | Refusal | Ambiguous = check_choice(
+                spec, tuple(event.choice)
+            )
         else:
-            vocabulary = self.interview.vocabularies[(self.texts.locale, state)]
-            understood = vocabulary.understand(event.text or "")
+            text = event.text or ""
+            story = self.offer_story(record, text, replies) if self.at_story(record) else None
+            if story is not None:
+                return story
+            understood = self.read(record, spec, text)
+        if isinstance(understood, Ambiguous):
+            record.candidates = understood.candidates
+            return Change([*replies, self.say("ambiguous", "error"), *self.show(record)], record)
         if isinstance(understood, Refusal):
-            values = dict(understood.values or {})
-            if "options" in values:
-                labels = self.texts.labels[state]
-                values["options"] = ", ".join(labels[o] for o in values["options"].split(", "))
-            error = self.say(understood.message, "error", **values)
+            error = self.say(understood.message, "error", **(understood.values or {}))
             return Change([*replies, error, *self.show(record)])
+        record.candidates = ()
         record.answers[state] = understood if spec.multi else understood[0]
-        labels = self.texts.labels[state]
         echo = Message(
-            text=", ".join(labels[o] for o in understood), kind="answered", question=state
+            text=clarify.labels(self.texts, state, understood), kind="answered", question=state
         )
         self.interview.fire("answer", record)
+        self.advance(record)
+        return Change([*replies, echo, *self.show(record)], record)
+
+    def read(
+        self, record: Conversation, spec: QuestionSpec, text: str
+    ) -> tuple[str, ...] | Refusal | Ambiguous:
+        """A typed reply: numbers count in the asked-back list if there is one; otherwise
+        its meaning (the options, several to ask back among, or why it is refused)."""
+        if record.candidates:
+            picked = clarify.numbered(spec, text, record.candidates)
+            if picked is not None:
+                return picked if isinstance(picked, Refusal) else check_choice(spec, picked)
+        result = self.interview.readers[self.texts.locale].understand(spec.id, text)
+        if isinstance(result, Understood):
+            return check_choice(spec, result.ids)
+        if isinstance(result, Ambiguous):
+            return result
+        return Refusal(result.reason)
+
+    def advance(self, record: Conversation) -> None:
+        """Step past questions a confirmed story already answered; the machine still
+        decides (its ``worth_asking``) which question comes next."""
+        while record.state in record.answers:
+            self.interview.fire("answer", record)
+
+    # -- a whole story at once ------------------------------------------------
+    def at_story(self, record: Conversation) -> bool:
+        """The first question after the safety check, before anything else is answered."""
+        return list(record.answers) == [self.content.initial] and not record.candidates
+
+    def offer_story(self, record: Conversation, text: str, replies: list[Reply]) -> Change | None:
+        """A reply that answers other questions too is a story: show what it told, to
+        confirm (``None`` when it answers at most the current question). A story that
+        names a warning sign no other question takes goes back to the safety check."""
+        reader = self.interview.readers[self.texts.locale]
+        found = reader.read_story(text)
+        if not set(found) - {record.state}:
+            return None
+        if reader.story_signs(text):
+            del record.answers[self.content.initial]
+            self.interview.go_to(self.content.initial, record)
+            return Change(
+                [*replies, self.say("story_warning", "error"), *self.show(record)], record
+            )
+        record.story = clarify.story_answers(self.content.questions, found)
+        return self.prompt(record, "story", replies)
+
+    def confirm_story(
+        self, record: Conversation, confirmed: bool, label: str, replies: list[Reply]
+    ) -> Change:
+        """Yes: keep the story's answers and ask only what is missing. Change: ask one by one."""
+        story, record.story = record.story, {}
+        echo = Message(text=label, kind="answered", question="story")
+        if not confirmed:
+            return Change([*replies, echo, *self.show(record)], record)
+        record.answers.update(story)
+        record.told = tuple(story)
+        if self.content.rules.verdict(record.answers).rule.ends_interview:
+            self.interview.fire("answer", record)  # settled (R1, R2): nothing more is asked
+        self.advance(record)
         return Change([*replies, echo, *self.show(record)], record)
 
     def show(self, record: Conversation) -> list[Reply]:
@@ -423,9 +504,10 @@ class _Turn:
             options = tuple(
                 Option(id=o, label=prompt["options"][o]) for o in PROMPTS[record.pending]
             )
+            told = clarify.summary(texts, record.story)
             question = Question(
                 id=record.pending,
-                text=prompt["text"],
+                text=prompt["text"].format(answers=told) if record.story else prompt["text"],
                 options=options,
                 multi=False,
                 step=record.version,
@@ -438,6 +520,20 @@ class _Turn:
             return [compose(self.content, texts, verdict, record.answers)]
         if state == STOPPED_STATE:
             return []
+        if record.candidates:
+            return [
+                Question(
+                    id=state,
+                    text=texts.messages["which"],
+                    options=tuple(
+                        Option(id=o, label=texts.labels[state][o]) for o in record.candidates
+                    ),
+                    multi=False,
+                    step=record.version,
+                    number=len(record.answers) + 1,
+                    hint=texts.messages["which_hint"],
+                )
+            ]
         return [
             Question(
                 id=state,
@@ -473,3 +569,8 @@ FIRST_REPLIES = {
     "stop": "already_stopped",
 }
 """Commands that only answer (the message key) when there is no conversation yet."""
+
+
+def _forget_asking(record: Conversation) -> None:
+    """Drop what was being asked back or confirmed, and which answers a story gave."""
+    record.candidates, record.story, record.told = (), {}, ()
