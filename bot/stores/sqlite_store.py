@@ -237,8 +237,11 @@ class SqliteStore:
         target = sqlite3.connect(path)
         try:
             await self._call(lambda: self._db.backup(target))
-        finally:
+        except BaseException:
             target.close()
+            os.unlink(path)  # a half-written copy is no backup
+            raise
+        target.close()
 
     async def checkpointed(self) -> None:
         """Wait until a deferred WAL checkpoint, if any, has succeeded."""
