@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 from importlib.metadata import PackageNotFoundError, version
-from urllib.parse import urlsplit
 
 from bot.settings import Settings
 
 log = logging.getLogger("crampbot")
+# scheme://user:password@ -> scheme://
+CREDENTIALS = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/]*@")
 
 
 def installed_version() -> str:
@@ -21,11 +23,7 @@ def installed_version() -> str:
 
 def without_credentials(url: str) -> str:
     """``url`` without any user name or password (``redis://:pw@host/0`` -> ``redis://host/0``)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url.rpartition("@")[2]
-    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+    return CREDENTIALS.sub(r"\1", url)
 
 
 def startup_line(

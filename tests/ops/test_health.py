@@ -1,0 +1,135 @@
+"""``/healthz`` and ``/metrics`` of a real ``crampbot run`` process (CRAMPBOT_HEALTH_PORT set)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.fakes.telegram_api import BOT_USER, FakeBotApi
+from tests.ops.conftest import RedisServer, free_port
+from tests.test_run import HANG_GUARD, say, serving
+
+
+async def get(port: int, path: str) -> tuple[int, Any]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"http://127.0.0.1:{port}{path}") as response,
+    ):
+        if path == "/healthz":
+            return response.status, await response.json()
+        return response.status, await response.text()
+
+
+async def until_health(port: int, status: int) -> dict[str, Any]:
+    """Poll /healthz until it answers ``status``; its body (the timeout is a hang guard)."""
+    async with asyncio.timeout(HANG_GUARD):
+        while True:
+            try:
+                got, body = await get(port, "/healthz")
+            except aiohttp.ClientConnectionError:
+                got, body = 0, None
+            if got == status:
+                return body  # type: ignore[no-any-return]
+            await asyncio.sleep(0.05)
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+async def test_healthz_is_503_while_redis_is_down_and_200_when_it_is_back(
+    telegram_api: FakeBotApi, run: Any, env: dict[str, str], redis_server: RedisServer
+) -> None:
+    port = free_port()
+    env |= {"CRAMPBOT_STORE": redis_server.url, "CRAMPBOT_HEALTH_PORT": str(port)}
+    bot = await run("telegram")
+    await serving(telegram_api)
+    body = await until_health(port, 200)
+    assert body == {"status": "ok", "store": "ok", "platforms": {"telegram": "connected"}}
+
+    redis_server.kill()
+    body = await until_health(port, 503)
+    assert body == {
+        "status": "unavailable",
+        "store": "down",
+        "platforms": {"telegram": "connected"},
+    }
+
+    redis_server.start()
+    await redis_server.ready()
+    assert (await until_health(port, 200))["store"] == "ok"
+    await say(telegram_api, 1001, "/start")  # and the bot serves again on the same store
+    assert await bot.stop() == 0
+
+
+async def test_healthz_is_503_when_a_platform_has_not_connected(
+    run: Any, env: dict[str, str]
+) -> None:
+    port, dead = free_port(), free_port()
+    env |= {
+        "CRAMPBOT_TELEGRAM_TOKEN": "123456789:AAHfakefakefakefakefakefakefakefake0",
+        "CRAMPBOT_TELEGRAM_BASE_URL": f"http://127.0.0.1:{dead}/bot",
+        "CRAMPBOT_HEALTH_PORT": str(port),
+    }
+    bot = await run("telegram")
+    # Either the endpoint says the platform is not connected, or the bot has already given up.
+    async with asyncio.timeout(HANG_GUARD):
+        while bot.process.returncode is None:
+            try:
+                status, body = await get(port, "/healthz")
+            except aiohttp.ClientConnectionError:
+                await asyncio.sleep(0.02)
+                continue
+            assert status == 503 and body["platforms"] == {"telegram": "disconnected"}
+            break
+    async with asyncio.timeout(HANG_GUARD):
+        assert await bot.process.wait() == 1
+
+
+async def test_metrics_count_the_telegram_events_of_a_process_when_scraped(
+    telegram_api: FakeBotApi, run: Any, env: dict[str, str]
+) -> None:
+    port = free_port()
+    env |= {"CRAMPBOT_HEALTH_PORT": str(port)}
+    bot = await run("telegram")
+    await serving(telegram_api)
+    await until_health(port, 200)
+    for text in ("/start", "none", "calf"):
+        await say(telegram_api, 1001, text)
+    await say(telegram_api, 1002, "/start")
+    status, text = await get(port, "/metrics")
+    assert status == 200
+    found = samples(text)
+    events = "crampbot_events_total"
+    assert found[(events, (("kind", "command"), ("platform", "telegram")))] == 2
+    assert found[(events, (("kind", "text"), ("platform", "telegram")))] == 2
+    assert found[("crampbot_step_seconds_count", ())] == 4
+    assert found[("crampbot_conversations", ())] == 2
+    assert "1001" not in text and "1002" not in text and "calf" not in text
+    assert await bot.stop() == 0
+
+
+async def test_startup_line_names_bot_version_store_operators_and_deep_link_when_telegram_starts(
+    telegram_api: FakeBotApi, run: Any, env: dict[str, str], store: str
+) -> None:
+    from bot.ops.startup import installed_version
+
+    env |= {"CRAMPBOT_TELEGRAM_OPERATORS": "11,22"}
+    bot = await run("telegram")
+    await serving(telegram_api)
+    name = BOT_USER["username"]
+    line = (
+        f"crampbot {installed_version()} on telegram as @{name} (id {BOT_USER['id']});"
+        f" store {store}; 2 operators; deep link https://t.me/{name}?start=cramps"
+    )
+    await bot.logged(line)
+    assert len(re.findall(r" on telegram as ", bot.text())) == 1, "one start-up line"
+    assert await bot.stop() == 0
