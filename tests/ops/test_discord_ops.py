@@ -97,3 +97,44 @@ async def test_every_log_line_is_redacted_json_when_log_format_is_json(
     assert any(" on discord as " in m for m in messages)
     assert "crampbot stopped" in messages
     assert discord_api.TOKEN not in bot.text()
+
+
+async def test_rate_limit_waits_are_counted_when_discord_answers_429(
+    discord_fake: FakeDiscord, run: Any, env: dict[str, str]
+) -> None:
+    from tests.ops.conftest import free_port
+    from tests.ops.test_health import get, samples
+
+    port = free_port()
+    env["CRAMPBOT_HEALTH_PORT"] = str(port)
+    discord_fake.fail_next_429("PUT", r"/applications/\d+/commands", 0.05)
+    bot = await start_discord(run, discord_fake)
+    status, text = await get(port, "/metrics")
+    assert status == 200
+    assert samples(text)[("crampbot_rate_limit_waits_total", (("platform", "discord"),))] == 1
+    assert command_uploads(discord_fake) == 2, "refused once, then accepted"
+    assert await bot.stop() == 0
+
+
+async def test_payload_hash_changes_only_when_the_commands_change() -> None:
+    import discord
+    from discord import app_commands
+
+    from bot.platforms.discord.command_sync import payload_hash
+
+    def tree(*names: str) -> app_commands.CommandTree[Any]:
+        built: app_commands.CommandTree[Any] = app_commands.CommandTree(
+            discord.Client(intents=discord.Intents.none())
+        )
+        for name in names:
+
+            async def callback(interaction: discord.Interaction[Any]) -> None:
+                return None
+
+            built.add_command(app_commands.Command(name=name, description=name, callback=callback))
+        return built
+
+    same = await payload_hash(tree("cramps", "help"), None)
+    assert await payload_hash(tree("cramps", "help"), None) == same
+    assert await payload_hash(tree("cramps", "help", "about"), None) != same
+    assert await payload_hash(tree("cramps"), None) != same
