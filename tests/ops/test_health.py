@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import subprocess
+import sys
 from typing import Any
 
 import aiohttp
@@ -133,3 +135,32 @@ async def test_startup_line_names_bot_version_store_operators_and_deep_link_when
     await bot.logged(line)
     assert len(re.findall(r" on telegram as ", bot.text())) == 1, "one start-up line"
     assert await bot.stop() == 0
+
+
+async def test_dockerfile_healthcheck_passes_while_the_bot_serves_and_fails_when_it_stopped(
+    telegram_api: FakeBotApi, run: Any, env: dict[str, str]
+) -> None:
+    from tests.test_deploy import DEPLOY, DockerfileParser, healthcheck
+
+    image_env = DockerfileParser(path=str(DEPLOY / "Dockerfile")).envs
+    command = healthcheck()
+    assert command[0] == "python" and "/healthz" in command[-1]
+    port = free_port()
+    env |= {"CRAMPBOT_HEALTH_PORT": str(port)}
+    check_env = env | {"CRAMPBOT_HEALTH_PORT": str(port)}
+    assert image_env["CRAMPBOT_HEALTH_PORT"], "the image turns the endpoint on"
+
+    async def probe() -> int:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, *command[1:], env=check_env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        async with asyncio.timeout(HANG_GUARD):
+            return await process.wait()
+
+    bot = await run("telegram")
+    await serving(telegram_api)
+    await until_health(port, 200)
+    assert await probe() == 0
+    assert await bot.stop() == 0
+    assert await probe() != 0
