@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
 import subprocess
 import sys
 from typing import Any
@@ -164,3 +165,46 @@ async def test_dockerfile_healthcheck_passes_while_the_bot_serves_and_fails_when
     assert await probe() == 0
     assert await bot.stop() == 0
     assert await probe() != 0
+
+
+async def test_healthz_reports_both_platforms_connected_when_running_all(
+    telegram_api: FakeBotApi, discord_fake: Any, run: Any, env: dict[str, str]
+) -> None:
+    port = free_port()
+    env |= {"CRAMPBOT_HEALTH_PORT": str(port)}
+    bot = await run("all")
+    body = await until_health(port, 200)
+    assert body["platforms"] == {"telegram": "connected", "discord": "connected"}
+    assert await bot.stop() == 0
+
+
+async def test_run_exits_2_naming_the_port_when_the_health_port_is_taken(
+    run: Any, env: dict[str, str], telegram_api: FakeBotApi
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env |= {"CRAMPBOT_HEALTH_PORT": str(port)}
+        bot = await run("telegram")
+        async with asyncio.timeout(HANG_GUARD):
+            assert await bot.process.wait() == 2
+    assert f"cannot serve health and metrics on 127.0.0.1:{port}" in bot.text()
+    assert "Traceback" not in bot.text()
+
+
+def test_settings_refuse_a_bad_log_format_or_health_port_when_loaded() -> None:
+    import pytest
+
+    from bot.settings import SettingsError, load_settings
+
+    assert load_settings({"CRAMPBOT_HEALTH_PORT": "9090"}).health_port == 9090
+    assert load_settings({}).health_listen == "127.0.0.1"
+    for env, named in (
+        ({"CRAMPBOT_LOG_FORMAT": "xml"}, "CRAMPBOT_LOG_FORMAT"),
+        ({"CRAMPBOT_HEALTH_PORT": "70000"}, "CRAMPBOT_HEALTH_PORT"),
+        ({"CRAMPBOT_HEALTH_PORT": "http"}, "CRAMPBOT_HEALTH_PORT"),
+        ({"CRAMPBOT_HEALTH_LISTEN": " "}, "CRAMPBOT_HEALTH_LISTEN"),
+    ):
+        with pytest.raises(SettingsError, match=named):
+            load_settings(env)
