@@ -43,13 +43,16 @@ async def sync_if_changed(
 ) -> list[app_commands.AppCommand] | None:
     """Sync when the commands differ from the last sync (or ``force``); ``None`` when skipped.
 
-    The hash is saved only after Discord accepted the commands.
+    The hash is saved only after Discord accepted the commands. Logs what it did.
     """
     target = f"guild {guild.id}" if guild is not None else "global"
+    where = f"to guild {guild.id}" if guild is not None else "globally"
     name = f"discord_commands:{tree.client.application_id}:{target}"
     digest = await payload_hash(tree, guild)
     if not force and await store.get_meta(name) == digest:
+        log.info("slash commands unchanged; not synced %s (--sync forces it)", where)
         return None
     synced = await tree.sync(guild=guild)
     await store.set_meta(name, digest)
+    log.info("synced %d slash commands %s", len(synced), where)
     return synced

@@ -87,24 +87,12 @@ class CrampClient(discord.Client):
         target = discord.Object(int(guild)) if guild else None
         if target is not None:
             self.tree.copy_global_to(guild=target)
-        where = f"to guild {guild}" if guild else "globally"
-        synced = await sync_if_changed(
-            self.tree, self.app.store, target, force=self.app.sync_commands
-        )
-        if synced is None:
-            log.info("slash commands unchanged; not synced %s (--sync forces it)", where)
-        else:
-            log.info("synced %d slash commands %s", len(synced), where)
+        await sync_if_changed(self.tree, self.app.store, target, force=self.app.sync_commands)
         self.app.connected[PLATFORM] = self.is_connected
-        assert self.user is not None
-        log_started(
-            self.app.settings,
-            PLATFORM,
-            str(self.user),
-            self.user.id,
-            "invite",
-            invite_url(self.application_id or self.user.id),
-        )
+        me = self.user
+        assert me is not None  # setup_hook runs after the login
+        invite = invite_url(self.application_id or me.id)
+        log_started(self.app.settings, PLATFORM, str(me), me.id, "invite", invite)
         if self.operators is not None:
             self.operators.add_notifier(PLATFORM, self.notify)
 
