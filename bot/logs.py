@@ -86,6 +86,13 @@ class _NoVoiceWarnings(logging.Filter):
         return not str(record.msg).startswith(VOICE_WARNINGS)
 
 
+def quiet_voice_warnings() -> None:
+    """Filter discord.py's voice warnings out at their logger (once, whatever the handlers)."""
+    voice = logging.getLogger("discord.client")
+    if not any(isinstance(f, _NoVoiceWarnings) for f in voice.filters):
+        voice.addFilter(_NoVoiceWarnings())
+
+
 class Redactor(logging.Filter):
     """Replaces secrets in a record's message and traceback before any handler writes it."""
 
@@ -136,9 +143,7 @@ def configure(
         console = logging.StreamHandler(stream)
         console.setFormatter(JsonFormatter() if form == "json" else logging.Formatter(FORMAT))
         root.addHandler(console)
-    voice = logging.getLogger("discord.client")
-    if not any(isinstance(f, _NoVoiceWarnings) for f in voice.filters):
-        voice.addFilter(_NoVoiceWarnings())
+    quiet_voice_warnings()
     root.setLevel(level.upper())
     for handler in root.handlers:
         for old in [f for f in handler.filters if isinstance(f, Redactor)]:
