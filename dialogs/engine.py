@@ -17,16 +17,31 @@ from dialogs import clarify
 from dialogs.content import OUTCOME_STATE, PROMPTS, STOPPED_STATE, QuestionSpec, Texts, normalize
 from dialogs.locks import KeyLocks
 from dialogs.machine import Interview
+from dialogs.observer import ErrorCause, EventKind, Observer, Step
 from dialogs.outcome import compose, factsheet
 from dialogs.record import Conversation, CorruptRecord
 from dialogs.store import ConversationStore, StoreUnavailable
-from dialogs.types import ConversationKey, Incoming, Message, Option, Question, Reply, Section
+from dialogs.types import (
+    ConversationKey,
+    Incoming,
+    Message,
+    Option,
+    Outcome,
+    Question,
+    Reply,
+    Section,
+)
 from dialogs.understanding import Ambiguous, Refusal, Understood, check_choice
 
 log = logging.getLogger(__name__)
 
 DAY = 24 * 3600.0
 START_COMMANDS = frozenset({"start", "cramps"})
+# Notices that mean a stored record had to be dropped: errors to the observer.
+NOTICE_ERRORS: dict[str, ErrorCause] = {
+    "record_unreadable": "record_unreadable",
+    "content_changed": "content_changed",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +65,10 @@ class Engine:
         idle_after: float = DAY,
         clock: Callable[[], float] = time.time,
         attempts: int = 10,
+        observer: Observer | None = None,
     ) -> None:
         self.interview = interview
+        self.observer = observer
         self.store = store
         self.idle_after = idle_after
         self.clock = clock
@@ -110,21 +127,38 @@ class Engine:
         """Apply one event for ``key`` and return what to show the person."""
         key = str(key)
         texts = self.texts(locale)
+        started = time.perf_counter()
+        seen = _Seen()
 
         def change(record: Conversation | None, notice: str | None, now: float) -> Change:
+            seen.notice, seen.finished = notice, False
             if record is not None and event.event_id and event.event_id in record.recent_events:
                 log.debug("event %s for %s already applied", event.event_id, key)
                 return Change(self._current(record, texts))
+            before = record.state if record is not None else None
             result = _Turn(self.interview, texts, now, self.idle_after).run(key, record, event)
+            after = result.record.state if result.record is not None else None
+            seen.finished = before != OUTCOME_STATE and after == OUTCOME_STATE
             if notice:
                 result.replies.insert(0, Message(text=texts.messages[notice]))
             return result
 
+        error: ErrorCause | None = None
+        replies: list[Reply]
         try:
             outcome = await self._transact(key, change, event.event_id)
         except StoreUnavailable as exc:  # nothing was saved: the person sends it again
-            return _not_saved(exc, texts)
-        return outcome[1] if outcome else [Message(text=texts.messages["busy"], kind="error")]
+            replies, error, saved = _not_saved(exc, texts), "store_unavailable", False
+        else:
+            replies = (
+                outcome[1] if outcome else [Message(text=texts.messages["busy"], kind="error")]
+            )
+            saved = bool(outcome and outcome[0])
+            error = NOTICE_ERRORS.get(seen.notice or "") if outcome else "conflict"
+        if self.observer is not None:
+            finished = seen.finished and saved
+            self.observer.stepped(_step(key, event, started, replies, finished, error))
+        return replies
 
     async def current(self, key: ConversationKey | str, locale: str | None = None) -> list[Reply]:
         """What the person should see now (the current question, prompt or outcome)."""
@@ -219,6 +253,37 @@ class Engine:
             await self.store.delete(key)
             return None, "content_changed"
         return record, None
+
+
+@dataclass(slots=True)
+class _Seen:
+    """What the last attempt of an event's change saw, for the observer."""
+
+    notice: str | None = None
+    finished: bool = False
+
+
+def _step(
+    key: str,
+    event: Incoming,
+    started: float,
+    replies: list[Reply],
+    finished: bool,
+    error: ErrorCause | None,
+) -> Step:
+    """The :class:`Step` of one event: names and numbers only (no key, text or answer)."""
+    kind: EventKind = "command" if event.command is not None else "text"
+    if event.choice is not None:
+        kind = "button"
+    reached = next((r for r in replies if isinstance(r, Outcome)), None) if finished else None
+    return Step(
+        platform=key.partition(":")[0],
+        kind=kind,
+        seconds=time.perf_counter() - started,
+        replies=len(replies),
+        outcome=(reached.category, reached.urgency) if reached is not None else None,
+        error=error,
+    )
 
 
 def _not_saved(exc: StoreUnavailable, texts: Texts) -> list[Reply]:

@@ -49,7 +49,11 @@ class ConversationStore(Protocol):
     ``scan`` skips (and logs) such records. ``purge`` deletes records last
     updated before ``idle_before`` and returns how many. ``delete`` removes the
     record and replaces the key wherever the audit log names it (as key or
-    actor) with :data:`FORGOTTEN`.
+    actor) with :data:`FORGOTTEN`. ``ping`` is a cheap round trip for health
+    checks (raises :class:`StoreUnavailable`); ``count`` is how many
+    conversations are stored. ``get_meta``/``set_meta`` keep small named values
+    of the bot itself (e.g. the hash of the Discord commands last synced), never
+    anything a person said.
     """
 
     async def load(self, key: str) -> Conversation | None: ...
@@ -65,5 +69,13 @@ class ConversationStore(Protocol):
     async def add_audit(self, entry: AuditEntry) -> None: ...
 
     async def audit(self, limit: int = 20) -> list[AuditEntry]: ...
+
+    async def ping(self) -> None: ...
+
+    async def count(self) -> int: ...
+
+    async def get_meta(self, name: str) -> str | None: ...
+
+    async def set_meta(self, name: str, value: str) -> None: ...
 
     async def close(self) -> None: ...

@@ -4,7 +4,8 @@ Layout: one hash per conversation at ``crampbot:conv:<key>`` (fields
 ``version``, ``updated_at``, ``data``) with a TTL equal to the retention, so
 Redis expires old records by itself; a sorted set ``crampbot:updated`` (member
 key, score updated_at) for purge and scan; a list ``crampbot:audit``, newest
-first, capped at :data:`AUDIT_KEEP`. Writes are Lua scripts, so a
+first, capped at :data:`AUDIT_KEEP`; a hash ``crampbot:meta`` of the bot's own
+small values (``get_meta``/``set_meta``). Writes are Lua scripts, so a
 compare-and-set and its index update happen atomically.
 
 Faults: a dropped or stale connection (Redis restarted) is reconnected and the
@@ -45,6 +46,7 @@ PREFIX = "crampbot:"
 CONV = PREFIX + "conv:"
 UPDATED = PREFIX + "updated"
 AUDIT = PREFIX + "audit"
+META = PREFIX + "meta"
 AUDIT_KEEP = 1000
 BATCH = 500
 DEFAULT_RETENTION = 30 * 24 * 3600.0
@@ -238,6 +240,23 @@ class RedisStore:
             except (ValueError, TypeError):
                 log.warning("skipping unreadable audit entry")
         return entries
+
+    async def ping(self) -> None:
+        with self._faults():
+            await self._redis.ping()
+
+    async def count(self) -> int:
+        with self._faults():
+            return int(await self._redis.zcard(UPDATED))
+
+    async def get_meta(self, name: str) -> str | None:
+        with self._faults():
+            value = await self._redis.hget(META, name)
+        return str(value) if value is not None else None
+
+    async def set_meta(self, name: str, value: str) -> None:
+        with self._faults():
+            await self._redis.hset(META, name, value)
 
     async def close(self) -> None:
         await self._redis.aclose()
