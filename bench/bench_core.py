@@ -122,6 +122,23 @@ def understanding(interview: Interview, rounds: int) -> tuple[list[float], list[
     return ours, bare
 
 
+def stories(interview: Interview, rounds: int) -> list[float]:
+    """Time reading each corpus story whole, as the engine does at the first question
+    after the safety check (every question, then the warning signs)."""
+    reader = interview.readers["en"]
+    safety = interview.content.initial
+    clock = time.perf_counter
+    samples: list[float] = []
+    gc.collect()
+    for _ in range(rounds):
+        for story in CORPUS["stories"]:
+            started = clock()
+            reader.read_story(story["text"])
+            reader.understand(safety, story["text"])
+            samples.append(clock() - started)
+    return samples
+
+
 def record_memory(count: int) -> float:
     """Bytes per idle conversation record with a finished interview's answers."""
     persona = PERSONAS[4]["answers"]
@@ -200,6 +217,11 @@ def main() -> None:
     print(
         f"ratio understanding / bare look-up: p50 {read_p50 / look_p50:.1f}x, "
         f"p99 {read_p99 / look_p99:.1f}x"
+    )
+    story_p50, story_p99 = micro(stories(interview, READ_ROUNDS))
+    print(
+        f"reading a whole story (every question, then the warning signs), "
+        f"{len(CORPUS['stories'])} corpus stories: p50 {story_p50:.1f} us, p99 {story_p99:.1f} us"
     )
     per_record = record_memory(RECORDS)
     print(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.ops.metrics import Metrics
 from bot.settings import Settings
 from bot.stores import open_store
 from bot.stores.faults import Breaker
@@ -19,12 +21,18 @@ class App:
     """Everything a running bot shares: settings, the store and the engine.
 
     ``breaker`` trips on the store's first permanent fault; the runner then stops with status 2.
+    ``metrics`` is the engine's observer. Each platform adapter registers in
+    ``connected`` a probe saying whether it is connected now (``/healthz``).
+    ``sync_commands`` forces the Discord command sync (``crampbot run discord --sync``).
     """
 
     settings: Settings
     store: ConversationStore
     engine: Engine
     breaker: Breaker = field(default_factory=Breaker)
+    metrics: Metrics = field(default_factory=Metrics)
+    connected: dict[str, Callable[[], bool]] = field(default_factory=dict)
+    sync_commands: bool = False
 
     async def close(self) -> None:
         await self.store.close()
@@ -40,6 +48,7 @@ async def build_app(settings: Settings, interview: Interview | None = None) -> A
     interview = interview or load_interview(settings)
     breaker = Breaker()
     store = await open_store(settings.store, settings.retention_days * 86400, breaker)
-    engine = Engine(interview, store, idle_after=settings.idle_hours * 3600)
+    metrics = Metrics()
+    engine = Engine(interview, store, idle_after=settings.idle_hours * 3600, observer=metrics)
     log.info("content %s loaded; store %s", interview.version, settings.store.split("://")[0])
-    return App(settings, store, engine, breaker)
+    return App(settings, store, engine, breaker, metrics)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.logs import configure as configure_logging
+from bot.ops.startup import installed_version
 from bot.settings import Settings, SettingsError, load_settings
 from dialogs import ContentError, StoreBroken, StoreUnavailable, load_content
 
@@ -21,7 +22,7 @@ def parser() -> argparse.ArgumentParser:
         prog="crampbot",
         description="A chatbot that asks when and where muscle cramps happen and gives safe, sourced advice.",
     )
-    top.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    top.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}")
     top.add_argument("--config", help="a TOML file with settings (default: $CRAMPBOT_CONFIG)")
     top.add_argument(
         "--store",
@@ -46,21 +47,16 @@ def parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the bot on a chat platform")
     run.add_argument("platform", choices=["telegram", "discord", "all"])
+    run.add_argument(
+        "--sync",
+        action="store_true",
+        help="sync the Discord slash commands even if they did not change",
+    )
 
     from bot.ops.admin import add_admin_parser
 
     add_admin_parser(sub)
     return top
-
-
-def _version() -> str:
-    """The installed distribution's version (the wheel's metadata, not a copy in the code)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("crampbot")
-    except PackageNotFoundError:
-        return "unknown (not installed)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -77,6 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings.library_log_level,
         sys.stderr,
         settings.secrets(),
+        settings.log_format,
     )
     try:
         return _dispatch(args, settings)
@@ -124,7 +121,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "run":
         from bot.runner import run
 
-        return run(settings, args.platform)
+        return run(settings, args.platform, sync=args.sync)
     if args.command == "admin":
         from bot.ops.admin import run_admin
 

@@ -33,6 +33,7 @@ URLS = frozenset(
 # Numbers must be finite, above 0 ("at once") and at most this ("never" is not a number).
 RANGES = {"idle_hours": 24.0 * 365, "retention_days": 365.0 * 100}
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("text", "json")
 ID = re.compile(r"[1-9][0-9]{0,19}")
 # Telegram allows 1-256 characters; fewer than 32 can be guessed.
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{32,256}", re.ASCII)
@@ -61,6 +62,9 @@ class Settings:
     retention_days: float = 30.0
     log_level: str = "INFO"
     library_log_level: str = "WARNING"
+    log_format: str = "text"
+    health_port: int = 0
+    health_listen: str = "127.0.0.1"
     telegram_token: str = ""
     telegram_base_url: str = ""
     telegram_webhook_url: str = ""
@@ -227,8 +231,14 @@ def _check(settings: Settings) -> None:
     for name in ("log_level", "library_log_level"):
         if getattr(settings, name).upper() not in LEVELS:
             raise SettingsError(name, f"must be {', '.join(LEVELS[:-1])} or {LEVELS[-1]}")
+    if settings.log_format not in LOG_FORMATS:
+        raise SettingsError("log_format", "must be text or json")
     if not 1 <= settings.telegram_webhook_port <= 65535:
         raise SettingsError("telegram_webhook_port", "must be a port number 1-65535")
+    if settings.health_port > 65535:
+        raise SettingsError("health_port", "must be a port number 1-65535 (or unset: no endpoint)")
+    if not settings.health_listen:
+        raise SettingsError("health_listen", "must be an address to listen on, e.g. 127.0.0.1")
     if settings.discord_guild and not ID.fullmatch(settings.discord_guild):
         raise SettingsError("discord_guild", "must be a numeric guild id")
     for name in URLS - {"store"}:

@@ -8,6 +8,7 @@ architecture test holds them to it).
 from dialogs.content import OUTCOME_STATE, STOPPED_STATE, Content, ContentError, Texts, load_content
 from dialogs.engine import Engine
 from dialogs.machine import Interview
+from dialogs.observer import Observer, Step
 from dialogs.record import Conversation, CorruptRecord
 from dialogs.store import (
     AUDIT_KEEP,
@@ -47,11 +48,13 @@ __all__ = [
     "Incoming",
     "Interview",
     "Message",
+    "Observer",
     "Option",
     "Outcome",
     "Question",
     "Reply",
     "Section",
+    "Step",
     "StoreBroken",
     "StoreUnavailable",
     "Texts",

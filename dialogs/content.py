@@ -24,7 +24,11 @@ TRIGGERS = ("answer", "stop", "restart")
 CONDITIONS = ("worth_asking",)
 OUTCOME_STATE = "outcome"
 STOPPED_STATE = "stopped"
-PROMPTS = {"resume": ("continue", "restart"), "forget": ("yes", "no")}
+PROMPTS = {
+    "resume": ("continue", "restart"),
+    "forget": ("yes", "no"),
+    "story": ("yes", "change"),
+}
 # Sections of an outcome, in the order they are shown (see dialogs/outcome.py).
 SECTIONS = ("may_be", "now", "wont_help", "doctor", "gp", "today", "call_now")
 # Tables that turn one answer into one advice line: `why` lines go under
@@ -74,6 +78,10 @@ MESSAGES = (
     "command_forget",
     "command_help",
     "command_about",
+    "help_terminal",
+    "which",
+    "which_hint",
+    "story_warning",
 )
 OUTCOME_TEXTS = (
     "title",
@@ -758,7 +766,7 @@ class _Checker:
         if not isinstance(data.get("outcome"), dict) or not isinstance(data.get("messages"), dict):
             self.bad(f, "outcome/messages", "both sections are required")
             return None
-        for key in MESSAGES:
+        for key in (*MESSAGES, *(f"topic_{qid}" for qid in questions)):
             self.text(f, f"messages.{key}", data["messages"].get(key))
         for key in OUTCOME_TEXTS:
             self.text(f, f"outcome.{key}", data["outcome"].get(key))

@@ -13,19 +13,35 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-from dialogs.content import OUTCOME_STATE, PROMPTS, STOPPED_STATE, Texts, normalize
+from dialogs import clarify
+from dialogs.content import OUTCOME_STATE, PROMPTS, STOPPED_STATE, QuestionSpec, Texts, normalize
 from dialogs.locks import KeyLocks
 from dialogs.machine import Interview
+from dialogs.observer import ErrorCause, EventKind, Observer, Step
 from dialogs.outcome import compose, factsheet
 from dialogs.record import Conversation, CorruptRecord
 from dialogs.store import ConversationStore, StoreUnavailable
-from dialogs.types import ConversationKey, Incoming, Message, Option, Question, Reply, Section
-from dialogs.understanding import Refusal, check_choice
+from dialogs.types import (
+    ConversationKey,
+    Incoming,
+    Message,
+    Option,
+    Outcome,
+    Question,
+    Reply,
+    Section,
+)
+from dialogs.understanding import Ambiguous, Refusal, Understood, check_choice
 
 log = logging.getLogger(__name__)
 
 DAY = 24 * 3600.0
 START_COMMANDS = frozenset({"start", "cramps"})
+# Notices that mean a stored record had to be dropped: errors to the observer.
+NOTICE_ERRORS: dict[str, ErrorCause] = {
+    "record_unreadable": "record_unreadable",
+    "content_changed": "content_changed",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +65,10 @@ class Engine:
         idle_after: float = DAY,
         clock: Callable[[], float] = time.time,
         attempts: int = 10,
+        observer: Observer | None = None,
     ) -> None:
         self.interview = interview
+        self.observer = observer
         self.store = store
         self.idle_after = idle_after
         self.clock = clock
@@ -109,21 +127,38 @@ class Engine:
         """Apply one event for ``key`` and return what to show the person."""
         key = str(key)
         texts = self.texts(locale)
+        started = time.perf_counter()
+        seen = _Seen()
 
         def change(record: Conversation | None, notice: str | None, now: float) -> Change:
+            seen.notice, seen.finished = notice, False
             if record is not None and event.event_id and event.event_id in record.recent_events:
                 log.debug("event %s for %s already applied", event.event_id, key)
                 return Change(self._current(record, texts))
+            before = record.state if record is not None else None
             result = _Turn(self.interview, texts, now, self.idle_after).run(key, record, event)
+            after = result.record.state if result.record is not None else None
+            seen.finished = before != OUTCOME_STATE and after == OUTCOME_STATE
             if notice:
                 result.replies.insert(0, Message(text=texts.messages[notice]))
             return result
 
+        error: ErrorCause | None = None
+        replies: list[Reply]
         try:
             outcome = await self._transact(key, change, event.event_id)
         except StoreUnavailable as exc:  # nothing was saved: the person sends it again
-            return _not_saved(exc, texts)
-        return outcome[1] if outcome else [Message(text=texts.messages["busy"], kind="error")]
+            replies, error, saved = _not_saved(exc, texts), "store_unavailable", False
+        else:
+            replies = (
+                outcome[1] if outcome else [Message(text=texts.messages["busy"], kind="error")]
+            )
+            saved = bool(outcome and outcome[0])
+            error = NOTICE_ERRORS.get(seen.notice or "") if outcome else "conflict"
+        if self.observer is not None:
+            finished = seen.finished and saved
+            self.observer.stepped(_step(key, event, started, replies, finished, error))
+        return replies
 
     async def current(self, key: ConversationKey | str, locale: str | None = None) -> list[Reply]:
         """What the person should see now (the current question, prompt or outcome)."""
@@ -220,6 +255,37 @@ class Engine:
         return record, None
 
 
+@dataclass(slots=True)
+class _Seen:
+    """What the last attempt of an event's change saw, for the observer."""
+
+    notice: str | None = None
+    finished: bool = False
+
+
+def _step(
+    key: str,
+    event: Incoming,
+    started: float,
+    replies: list[Reply],
+    finished: bool,
+    error: ErrorCause | None,
+) -> Step:
+    """The :class:`Step` of one event: names and numbers only (no key, text or answer)."""
+    kind: EventKind = "command" if event.command is not None else "text"
+    if event.choice is not None:
+        kind = "button"
+    reached = next((r for r in replies if isinstance(r, Outcome)), None) if finished else None
+    return Step(
+        platform=key.partition(":")[0],
+        kind=kind,
+        seconds=time.perf_counter() - started,
+        replies=len(replies),
+        outcome=(reached.category, reached.urgency) if reached is not None else None,
+        error=error,
+    )
+
+
 def _not_saved(exc: StoreUnavailable, texts: Texts) -> list[Reply]:
     """Log a transient store fault (its message names cause and fix) and ask to send again."""
     log.error("%s", exc)
@@ -258,7 +324,7 @@ class _Turn:
 
     def say(self, key: str, kind: str = "info", **values: str) -> Message:
         text = self.texts.messages[key]
-        return Message(text=text.format(**values) if values else text, kind=kind)  # type: ignore[arg-type]
+        return Message(text=text.format(**values) if values else text, kind=kind, key=key)  # type: ignore[arg-type]
 
     def fresh(self, key: str) -> Conversation:
         return Conversation(
@@ -330,6 +396,7 @@ class _Turn:
             return Change([*replies, self.say("already_stopped")])
         self.interview.fire("stop", record)
         record.answers = {}
+        _forget_asking(record)
         return Change([*replies, self.say("stopped")], record)
 
     def resume(self, record: Conversation, event: Incoming, replies: list[Reply]) -> Change:
@@ -340,19 +407,30 @@ class _Turn:
         return Change([*replies, *greeting, *self.show(record)])
 
     def back(self, record: Conversation, event: Incoming, replies: list[Reply]) -> Change:
+        """Go back one question; back over a confirmed story, undo the whole story and
+        return to the question it was typed at."""
         if record.state == STOPPED_STATE:
             return Change([*replies, self.say("already_stopped")])
         if not record.answers:
             return Change([*replies, self.say("nothing_to_go_back"), *self.show(record)])
+        record.candidates = ()
         previous = next(reversed(record.answers))
-        del record.answers[previous]
-        self.interview.go_to(previous, record)
+        if previous in record.told:
+            for question in record.told:
+                record.answers.pop(question, None)
+            record.told = ()
+            self.interview.go_to(self.content.initial, record)
+            self.advance(record)
+        else:
+            del record.answers[previous]
+            self.interview.go_to(previous, record)
         return Change([*replies, self.say("back"), *self.show(record)], record)
 
     # -- the interview -----------------------------------------------------
     def restart(self, record: Conversation, replies: list[Reply]) -> Change:
         self.interview.fire("restart", record)
         record.answers, record.pending = {}, None
+        _forget_asking(record)
         record.dialog_version, record.created_at = self.content.version, self.now
         return Change([*replies, self.say("restarted"), *self.show(record)], record)
 
@@ -374,9 +452,13 @@ class _Turn:
                     chosen = o
         elif event.command in START_COMMANDS and name == "resume":
             chosen = "continue"
+        elif event.command == "back" and name == "story":
+            chosen = "change"
         if chosen is None:
             return Change([*replies, self.say("not_understood", "error"), *self.show(record)])
         record.pending = None
+        if name == "story":
+            return self.confirm_story(record, chosen == "yes", labels[chosen], replies)
         if chosen == "yes":
             return Change([*replies, self.say("forgotten")], forget=True)
         if chosen == "no":
@@ -397,23 +479,87 @@ class _Turn:
         if event.choice is not None:
             if event.question != state or (event.step is not None and event.step != record.version):
                 return Change([*replies, self.say("closed", "closed"), *self.show(record)])
-            understood: tuple[str, ...] | Refusal = check_choice(spec, tuple(event.choice))
+            understood: tuple[str, ...] | Refusal | Ambiguous = check_choice(
+                spec, tuple(event.choice)
+            )
         else:
-            vocabulary = self.interview.vocabularies[(self.texts.locale, state)]
-            understood = vocabulary.understand(event.text or "")
+            text = event.text or ""
+            story = self.offer_story(record, text, replies) if self.at_story(record) else None
+            if story is not None:
+                return story
+            understood = self.read(record, spec, text)
+        if isinstance(understood, Ambiguous):
+            record.candidates = understood.candidates
+            return Change([*replies, self.say("ambiguous", "error"), *self.show(record)], record)
         if isinstance(understood, Refusal):
-            values = dict(understood.values or {})
-            if "options" in values:
-                labels = self.texts.labels[state]
-                values["options"] = ", ".join(labels[o] for o in values["options"].split(", "))
-            error = self.say(understood.message, "error", **values)
+            error = self.say(understood.message, "error", **(understood.values or {}))
             return Change([*replies, error, *self.show(record)])
+        record.candidates = ()
         record.answers[state] = understood if spec.multi else understood[0]
-        labels = self.texts.labels[state]
         echo = Message(
-            text=", ".join(labels[o] for o in understood), kind="answered", question=state
+            text=clarify.labels(self.texts, state, understood), kind="answered", question=state
         )
         self.interview.fire("answer", record)
+        self.advance(record)
+        return Change([*replies, echo, *self.show(record)], record)
+
+    def read(
+        self, record: Conversation, spec: QuestionSpec, text: str
+    ) -> tuple[str, ...] | Refusal | Ambiguous:
+        """A typed reply: numbers count in the asked-back list if there is one; otherwise
+        its meaning (the options, several to ask back among, or why it is refused)."""
+        if record.candidates:
+            picked = clarify.numbered(spec, text, record.candidates)
+            if picked is not None:
+                return picked if isinstance(picked, Refusal) else check_choice(spec, picked)
+        result = self.interview.readers[self.texts.locale].understand(spec.id, text)
+        if isinstance(result, Understood):
+            return check_choice(spec, result.ids)
+        if isinstance(result, Ambiguous):
+            return result
+        return Refusal(result.reason)
+
+    def advance(self, record: Conversation) -> None:
+        """Step past questions a confirmed story already answered; the machine still
+        decides (its ``worth_asking``) which question comes next."""
+        while record.state in record.answers:
+            self.interview.fire("answer", record)
+
+    # -- a whole story at once ------------------------------------------------
+    def at_story(self, record: Conversation) -> bool:
+        """The first question after the safety check, before anything else is answered."""
+        return list(record.answers) == [self.content.initial] and not record.candidates
+
+    def offer_story(self, record: Conversation, text: str, replies: list[Reply]) -> Change | None:
+        """A reply that answers other questions too is a story: show what it told, to
+        confirm (``None`` when it answers at most the current question). A story that
+        names a warning sign no other question takes goes back to the safety check."""
+        reader = self.interview.readers[self.texts.locale]
+        found = reader.read_story(text)
+        if not set(found) - {record.state}:
+            return None
+        if reader.story_signs(text):
+            del record.answers[self.content.initial]
+            self.interview.go_to(self.content.initial, record)
+            return Change(
+                [*replies, self.say("story_warning", "error"), *self.show(record)], record
+            )
+        record.story = clarify.story_answers(self.content.questions, found)
+        return self.prompt(record, "story", replies)
+
+    def confirm_story(
+        self, record: Conversation, confirmed: bool, label: str, replies: list[Reply]
+    ) -> Change:
+        """Yes: keep the story's answers and ask only what is missing. Change: ask one by one."""
+        story, record.story = record.story, {}
+        echo = Message(text=label, kind="answered", question="story")
+        if not confirmed:
+            return Change([*replies, echo, *self.show(record)], record)
+        record.answers.update(story)
+        record.told = tuple(story)
+        if self.content.rules.verdict(record.answers).rule.ends_interview:
+            self.interview.fire("answer", record)  # settled (R1, R2): nothing more is asked
+        self.advance(record)
         return Change([*replies, echo, *self.show(record)], record)
 
     def show(self, record: Conversation) -> list[Reply]:
@@ -424,9 +570,10 @@ class _Turn:
             options = tuple(
                 Option(id=o, label=prompt["options"][o]) for o in PROMPTS[record.pending]
             )
+            told = clarify.summary(texts, record.story)
             question = Question(
                 id=record.pending,
-                text=prompt["text"],
+                text=prompt["text"].format(answers=told) if record.story else prompt["text"],
                 options=options,
                 multi=False,
                 step=record.version,
@@ -439,6 +586,20 @@ class _Turn:
             return [compose(self.content, texts, verdict, record.answers)]
         if state == STOPPED_STATE:
             return []
+        if record.candidates:
+            return [
+                Question(
+                    id=state,
+                    text=texts.messages["which"],
+                    options=tuple(
+                        Option(id=o, label=texts.labels[state][o]) for o in record.candidates
+                    ),
+                    multi=False,
+                    step=record.version,
+                    number=len(record.answers) + 1,
+                    hint=texts.messages["which_hint"],
+                )
+            ]
         return [
             Question(
                 id=state,
@@ -474,3 +635,8 @@ FIRST_REPLIES = {
     "stop": "already_stopped",
 }
 """Commands that only answer (the message key) when there is no conversation yet."""
+
+
+def _forget_asking(record: Conversation) -> None:
+    """Drop what was being asked back or confirmed, and which answers a story gave."""
+    record.candidates, record.story, record.told = (), {}, ()

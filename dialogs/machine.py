@@ -82,7 +82,11 @@ class Interview:
         """Whether ``record`` still fits this content: its state and answers exist."""
         if record.state not in self._states:
             return False
-        for qid, answer in record.answers.items():
+        if record.candidates and not self._known.get(record.state, set()).issuperset(
+            record.candidates
+        ):
+            return False
+        for qid, answer in (*record.answers.items(), *record.story.items()):
             known = self._known.get(qid)
             if known is None:
                 return False

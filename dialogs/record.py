@@ -26,7 +26,11 @@ class Conversation:
     store uses, and doubles as the step token put into buttons. ``notice``
     holds a message owed to the person (an operator restart) that is
     delivered with their next reply; ``pending`` names an open yes/no prompt
-    (``resume`` after a long pause, ``forget`` before deleting).
+    (``resume`` after a long pause, ``forget`` before deleting, ``story`` to
+    confirm the answers read from a whole story, kept in ``story``).
+    ``candidates`` are the options a typed reply to the current question could
+    mean (asked back: "which of these?"); ``told`` names the questions a
+    confirmed story answered, so ``/back`` can undo the story as a whole.
     """
 
     key: str
@@ -40,38 +44,37 @@ class Conversation:
     notice: str | None = None
     pending: str | None = None
     inactive: bool = False
+    candidates: tuple[str, ...] = ()
+    story: dict[str, Answer] = field(default_factory=dict)
+    told: tuple[str, ...] = ()
 
     def to_json(self) -> str:
-        """Serialise for a store; multi answers (tuples) become JSON lists."""
-        return _ENCODE(
-            {
-                "key": self.key,
-                "state": self.state,
-                "dialog_version": self.dialog_version,
-                "created_at": self.created_at,
-                "updated_at": self.updated_at,
-                "answers": self.answers,
-                "version": self.version,
-                "recent_events": self.recent_events,
-                "notice": self.notice,
-                "pending": self.pending,
-                "inactive": self.inactive,
-            }
-        )
+        """Serialise for a store; multi answers (tuples) become JSON lists; the
+        fields of a question asked back or a story to confirm only while in use."""
+        data = {
+            "key": self.key,
+            "state": self.state,
+            "dialog_version": self.dialog_version,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "answers": self.answers,
+            "version": self.version,
+            "recent_events": self.recent_events,
+            "notice": self.notice,
+            "pending": self.pending,
+            "inactive": self.inactive,
+        }
+        for name in ("candidates", "story", "told"):
+            if getattr(self, name):
+                data[name] = getattr(self, name)
+        return _ENCODE(data)
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> Conversation:
         """Parse a stored record; raise :class:`CorruptRecord` on anything off."""
         try:
             data: Any = json.loads(raw)
-            answers: dict[str, Answer] = {}
-            for question, answer in data["answers"].items():
-                if type(answer) is str:
-                    answers[question] = answer
-                elif type(answer) is list and all(type(a) is str for a in answer):
-                    answers[question] = tuple(answer)
-                else:
-                    raise TypeError(f"answer to {question} is not option ids")
+            answers = _answers(data["answers"])
             record = cls(
                 key=_typed(data["key"], str),
                 state=_typed(data["state"], str),
@@ -84,6 +87,9 @@ class Conversation:
                 notice=data.get("notice"),
                 pending=data.get("pending"),
                 inactive=bool(data.get("inactive", False)),
+                candidates=tuple(_typed(c, str) for c in data.get("candidates", ())),
+                story=_answers(data.get("story", {})),
+                told=tuple(_typed(q, str) for q in data.get("told", ())),
             )
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise CorruptRecord(f"unreadable conversation record: {exc}") from exc
@@ -96,6 +102,19 @@ class Conversation:
         """Note a platform event id as applied, keeping only the latest few."""
         if event_id:
             self.recent_events = (*self.recent_events, event_id)[-RECENT_EVENTS:]
+
+
+def _answers(data: Any) -> dict[str, Answer]:
+    """Question id to option id, or to a list of them for a multi question."""
+    answers: dict[str, Answer] = {}
+    for question, answer in data.items():
+        if type(answer) is str:
+            answers[question] = answer
+        elif type(answer) is list and all(type(a) is str for a in answer):
+            answers[question] = tuple(answer)
+        else:
+            raise TypeError(f"answer to {question} is not option ids")
+    return answers
 
 
 def _typed(value: Any, kind: type) -> Any:

@@ -77,11 +77,15 @@ class Question:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Message:
-    """Anything else the bot says. ``kind="error"`` marks an answer it could not use."""
+    """Anything else the bot says. ``kind="error"`` marks an answer it could not use;
+    ``kind="answered"`` says what was understood (``question`` is its id). ``key`` is
+    the message key of the locale the text came from, so a front end may show its own
+    variant of it (the terminal's help)."""
 
     text: str
     kind: Literal["info", "error", "answered", "closed"] = "info"
     question: str | None = None
+    key: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

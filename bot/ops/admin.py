@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.ops.actions import Actor, Operations, iso
 from bot.settings import Settings
+from dialogs import ConversationStore
 
 
 def add_admin_parser(sub: Any) -> None:
@@ -36,6 +37,10 @@ def add_admin_parser(sub: Any) -> None:
     audit.add_argument(
         "--refused", action="store_true", help="show refused /op attempts (kept apart) instead"
     )
+    backup = verbs.add_parser(
+        "backup", help="copy the SQLite store, while the bot runs, to a new file (mode 0600)"
+    )
+    backup.add_argument("path", help="the new file, e.g. /var/backups/crampbot-2026-11-28.db")
 
 
 def run_admin(args: argparse.Namespace, settings: Settings) -> int:
@@ -49,9 +54,33 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
     ops = Operations(app.engine, settings.retention_days)
     actor = Actor(f"cli:{getpass.getuser()}", f"shell@{socket.gethostname()}")
     try:
+        if args.verb == "backup":
+            return await _backup(app.store, args.path, ops, actor)
         return await _verb(args, ops, actor)
     finally:
         await app.close()
+
+
+async def _backup(store: ConversationStore, path: str, ops: Operations, actor: Actor) -> int:
+    """SQLite's online backup of the store to ``path``; Redis and memory stores are refused."""
+    from bot.stores.sqlite_store import SqliteStore
+
+    if not isinstance(store, SqliteStore):
+        print(
+            "crampbot: error: `admin backup` copies a SQLite store; this store is not one. Redis"
+            " keeps its own persistence: turn on appendonly or save, and back up dump.rdb and"
+            " appendonlydir (docs/operating.md, Backups)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        await store.backup(path)
+    except OSError as exc:
+        print(f"crampbot: error: cannot write {path!r}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    await ops.audit(actor, "backup", "", "done")
+    print(f"backed up the store to {path} (mode 0600); it holds people's answers: keep it safe")
+    return 0
 
 
 async def _verb(args: argparse.Namespace, ops: Operations, actor: Actor) -> int:

@@ -9,11 +9,28 @@ import textwrap
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-from dialogs import ConversationKey, Engine, Incoming, Message, Outcome, Question, Reply
+from dialogs import ConversationKey, Engine, Incoming, Message, Outcome, Question, Reply, Texts
+
+#: Messages the terminal says in its own words (message keys of the locale):
+#: its help talks about typing, not buttons.
+TERMINAL_VARIANTS = {"help": "help_terminal"}
+#: Marks the echo of what was understood ("→ More than 10 minutes").
+ECHO = "→ "
 
 
-def to_json(reply: Reply) -> dict[str, Any] | None:
-    """One reply as the contract's JSON object (``None`` for rendering hints)."""
+def for_terminal(replies: Iterable[Reply], texts: Texts) -> list[Reply]:
+    """``replies`` with each message the terminal words its own way swapped for its variant."""
+    return [
+        Message(text=texts.messages[TERMINAL_VARIANTS[r.key]], kind=r.kind, key=r.key)
+        if isinstance(r, Message) and r.key in TERMINAL_VARIANTS
+        else r
+        for r in replies
+    ]
+
+
+def to_json(reply: Reply) -> dict[str, Any]:
+    """One reply as the contract's JSON object; what was understood is a message
+    with the question id in ``answered``."""
     if isinstance(reply, Question):
         return {
             "type": "question",
@@ -36,7 +53,7 @@ def to_json(reply: Reply) -> dict[str, Any] | None:
             "sources": list(reply.sources),
         }
     if reply.kind == "answered":
-        return None
+        return {"type": "message", "text": reply.text, "answered": reply.question}
     return {"type": "error" if reply.kind == "error" else "message", "text": reply.text}
 
 
@@ -53,7 +70,9 @@ class Pretty:
                 self.question(reply)
             elif isinstance(reply, Outcome):
                 self.outcome(reply)
-            elif reply.kind != "answered":
+            elif reply.kind == "answered":
+                self.para(ECHO + reply.text, hang="  ")
+            else:
                 prefix = "! " if reply.kind == "error" else ""
                 self.para(prefix + reply.text)
         self.out.flush()
@@ -121,13 +140,12 @@ def chat(
     pretty = None if jsonl else Pretty(stdout)
 
     def show(replies: list[Reply]) -> None:
+        replies = for_terminal(replies, engine.texts(locale))
         if pretty is not None:
             pretty.show(replies)
             return
         for reply in replies:
-            data = to_json(reply)
-            if data is not None:
-                stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+            stdout.write(json.dumps(to_json(reply), ensure_ascii=False) + "\n")
         stdout.flush()
 
     interactive = pretty is not None and stdin.isatty()

@@ -18,6 +18,7 @@ class InMemoryStore:
         self._rows: dict[str, tuple[int, float, str]] = {}
         # Operator actions, and refused attempts apart (index 1), oldest first.
         self._audit = (deque[AuditEntry](maxlen=AUDIT_KEEP), deque[AuditEntry](maxlen=AUDIT_KEEP))
+        self._meta: dict[str, str] = {}
 
     async def load(self, key: str) -> Conversation | None:
         row = self._rows.get(key)
@@ -63,6 +64,18 @@ class InMemoryStore:
 
     async def audit(self, limit: int = 20, refused: bool = False) -> list[AuditEntry]:
         return list(reversed(self._audit[refused]))[:limit] if limit > 0 else []
+
+    async def ping(self) -> None:
+        """Always reachable: the data is in this process."""
+
+    async def count(self) -> int:
+        return len(self._rows)
+
+    async def get_meta(self, name: str) -> str | None:
+        return self._meta.get(name)
+
+    async def set_meta(self, name: str, value: str) -> None:
+        self._meta[name] = value
 
     async def close(self) -> None:
         """Nothing to release: the data lives as long as the object."""

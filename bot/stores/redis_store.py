@@ -5,8 +5,10 @@ Layout: one hash per conversation at ``crampbot:conv:<key>`` (fields
 Redis expires old records by itself; a sorted set ``crampbot:updated`` (member
 key, score updated_at) for purge and scan; lists ``crampbot:audit`` and
 ``crampbot:audit:refused`` (refused operator attempts, kept apart), newest
-first, each capped at :data:`~dialogs.store.AUDIT_KEEP`. Writes are Lua
-scripts, so a compare-and-set and its index update happen atomically.
+first, each capped at :data:`~dialogs.store.AUDIT_KEEP`; a hash
+``crampbot:meta`` of the bot's own small values (``get_meta``/``set_meta``).
+Writes are Lua scripts, so a compare-and-set and its index update happen
+atomically.
 
 Faults: a dropped or stale connection (Redis restarted) is reconnected and the
 command retried with exponential backoff; idle pooled connections are checked
@@ -48,6 +50,7 @@ CONV = PREFIX + "conv:"
 UPDATED = PREFIX + "updated"
 AUDIT = PREFIX + "audit"
 REFUSED_AUDIT = AUDIT + ":refused"
+META = PREFIX + "meta"
 BATCH = 500
 DEFAULT_RETENTION = 30 * 24 * 3600.0
 # A command waits this long for Redis; a dropped connection is retried RETRIES times.
@@ -276,6 +279,23 @@ class RedisStore:
             except (ValueError, TypeError):
                 log.warning("skipping unreadable audit entry")
         return entries
+
+    async def ping(self) -> None:
+        with self._faults():
+            await self._redis.ping()
+
+    async def count(self) -> int:
+        with self._faults():
+            return int(await self._redis.zcard(UPDATED))
+
+    async def get_meta(self, name: str) -> str | None:
+        with self._faults():
+            value = await self._redis.hget(META, name)
+        return str(value) if value is not None else None
+
+    async def set_meta(self, name: str, value: str) -> None:
+        with self._faults():
+            await self._redis.hset(META, name, value)
 
     async def close(self) -> None:
         await self._redis.aclose()

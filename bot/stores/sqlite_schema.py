@@ -22,7 +22,7 @@ from dialogs import StoreBroken, StoreUnavailable
 log = logging.getLogger(__name__)
 
 APPLICATION_ID = 0x4352414D  # "CRAM"
-VERSION = 1
+VERSION = 2
 # Waiting for another process at start-up is fine; while serving, the store retries itself.
 OPEN_BUSY_MS = 5000
 
@@ -65,7 +65,14 @@ def _v0_to_v1(db: sqlite3.Connection) -> None:
             db.execute(statement)
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v0_to_v1,)
+def _v1_to_v2(db: sqlite3.Connection) -> None:
+    """Version 2 adds ``meta``: small named values of the bot itself (never a person's data)."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID"
+    )
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v0_to_v1, _v1_to_v2)
 
 
 def prepare(path: str) -> sqlite3.Connection:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from typing import TypeVar
@@ -221,6 +222,46 @@ class SqliteStore:
             ).fetchall()
         )
         return [AuditEntry(*row) for row in rows]
+
+    async def ping(self) -> None:
+        await self._call(lambda: self._db.execute("SELECT 1 FROM conversations LIMIT 1").fetchall())
+
+    async def count(self) -> int:
+        row = await self._call(
+            lambda: self._db.execute("SELECT count(*) FROM conversations").fetchone()
+        )
+        return int(row[0])
+
+    async def get_meta(self, name: str) -> str | None:
+        row = await self._call(
+            lambda: self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        )
+        return str(row[0]) if row else None
+
+    async def set_meta(self, name: str, value: str) -> None:
+        await self._call(
+            lambda: self._db.execute(
+                "INSERT INTO meta (name, value) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
+        )
+
+    async def backup(self, path: str) -> None:
+        """Copy the whole database, WAL included, to a new file ``path`` (mode 0600).
+
+        Uses SQLite's online backup, so the bot may keep serving meanwhile.
+        Raises ``FileExistsError`` rather than overwrite ``path``.
+        """
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        target = sqlite3.connect(path)
+        try:
+            await self._call(lambda: self._db.backup(target))
+        except BaseException:
+            target.close()
+            os.unlink(path)  # a half-written copy is no backup
+            raise
+        target.close()
 
     async def checkpointed(self) -> None:
         """Wait until a deferred WAL checkpoint, if any, has succeeded."""

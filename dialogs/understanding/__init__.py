@@ -11,10 +11,12 @@ API (the engine and front ends use only these):
   key of the locale ("not_understood", "too_long", "none_with_others").
 - ``reader.read_story(text) -> {question_id: Understood}``: every question a
   whole story clearly answers, never ``red_flags`` and never "none"; show it
-  for confirmation before using it. A story that names a warning sign is
-  caught by ``reader.understand("red_flags", story)``.
-- ``Vocabulary`` and ``Refusal``: the engine's older per-question view of the
-  same reading (an ``Ambiguous`` becomes the ``ambiguous`` refusal).
+  for confirmation before using it. ``reader.story_signs(text)``: the warning
+  signs a story names in words none of those answers takes (the engine then
+  goes back to the safety check).
+- ``Refusal`` and ``check_choice``: why chosen options cannot be used (the
+  engine asks an ``Ambiguous`` back among its candidates, see dialogs/clarify.py).
+  ``Vocabulary`` is a per-question view of the same reading in those terms.
 
 What a locale's words mean (negations, numbers, units, bands of durations
 and rates, lay wordings) is content data in ``content/wordings/<locale>.yaml``.

@@ -145,10 +145,33 @@ class Reader:
 
     def read_story(self, text: str) -> dict[str, Understood]:
         """Every question (but the safety check) that ``text`` clearly answers."""
+        return {qid: found for qid, found, _ in self._story(text)}
+
+    def story_signs(self, text: str) -> tuple[str, ...]:
+        """The warning signs a story names in words that no question it clearly answers
+        takes: "and now my chest hurts" counts, "numb" read as numbness with the cramps
+        does not (the story says it to a question that weighs it)."""
         if len(text) > MAX_INPUT:
-            return {}
+            return ()
+        covered = {
+            k for _, _, spans in self._story(text) for s in spans for k in range(s.start, s.end)
+        }
+        tokens, _ = self.speller.mend(tokenize(text), self.phrases[SAFETY_QUESTION].single)
+        exclusive = self.questions[SAFETY_QUESTION].exclusive
+        named = {
+            o
+            for s in self._read(SAFETY_QUESTION, tokens)[0]
+            if any(k not in covered and tokens[k] not in self.quiet for k in range(s.start, s.end))
+            for o in s.options
+            if o not in exclusive
+        }
+        return tuple(o for o in self.questions[SAFETY_QUESTION].options if o in named)
+
+    def _story(self, text: str) -> Iterable[tuple[str, Understood, list[Span]]]:
+        """Each question a story clearly answers, with what it understood and the spans read."""
+        if len(text) > MAX_INPUT:
+            return
         raw = tokenize(text)
-        found: dict[str, Understood] = {}
         for qid, spec in self.questions.items():
             if qid == SAFETY_QUESTION:
                 continue
@@ -156,8 +179,7 @@ class Reader:
             spans, _, _ = self._read(qid, tokens)
             result = self._choice(spec, spans)
             if isinstance(result, Understood):
-                found[qid] = result
-        return found
+                yield qid, result, spans
 
     # -- steps ------------------------------------------------------------
     def _numbered(self, spec: QuestionSpec, tokens: list[str]) -> Result | None:

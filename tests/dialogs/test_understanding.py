@@ -223,6 +223,8 @@ def test_reader_returns_one_of_three_results_when_given_any_text(question: str, 
     story = reader.read_story(text)
     assert "red_flags" not in story
     assert all(isinstance(u, Understood) and u.ids for u in story.values())
+    signs = reader.story_signs(text)
+    assert set(signs) <= set(FUZZ_INTERVIEW.content.questions["red_flags"].options) - {"none"}
 
 
 def test_weeks_are_not_read_as_a_cramp_duration_when_a_story_says_weeks_pregnant(

@@ -157,3 +157,25 @@ async def test_delete_leaves_audit_entries_without_the_key_when_person_is_forgot
     (refused,) = await store.audit(10, refused=True)
     assert (refused.actor, refused.origin, refused.key) == (FORGOTTEN, FORGOTTEN, "")
     assert (refused.at, refused.action, refused.result) == (2.0, "refused", "not an operator")
+
+
+async def test_ping_answers_and_count_follows_saves_and_deletes_when_the_store_is_up(
+    store: ConversationStore,
+) -> None:
+    await store.ping()
+    assert await store.count() == 0
+    assert await store.save(sample(key="telegram:1"), 0)
+    assert await store.save(sample(key="discord:2"), 0)
+    assert await store.count() == 2
+    assert await store.delete("telegram:1")
+    assert await store.count() == 1
+
+
+async def test_meta_keeps_the_last_value_when_set_twice(store: ConversationStore) -> None:
+    assert await store.get_meta("discord_commands:1:global") is None
+    await store.set_meta("discord_commands:1:global", "aaa")
+    await store.set_meta("discord_commands:1:global", "bbb")
+    await store.set_meta("other", "x")
+    assert await store.get_meta("discord_commands:1:global") == "bbb"
+    assert await store.get_meta("other") == "x"
+    assert await store.count() == 0, "meta values are not conversations"

@@ -25,8 +25,10 @@ from discord import app_commands
 from discord.app_commands import locale_str
 
 from bot.app import App
+from bot.ops.startup import log_started
 from bot.platforms.chat import MessageRefs, OperatorCommands, pack
 from bot.platforms.discord import render
+from bot.platforms.discord.command_sync import sync_if_changed
 from bot.platforms.discord.components import ChoiceSelect, DmButton, PickButton, question_view
 from bot.settings import Settings
 from dialogs import ConversationKey, Incoming, Message, Outcome, Question, Reply
@@ -85,12 +87,18 @@ class CrampClient(discord.Client):
         target = discord.Object(int(guild)) if guild else None
         if target is not None:
             self.tree.copy_global_to(guild=target)
-        synced = await self.tree.sync(guild=target)
-        log.info(
-            "synced %d slash commands %s", len(synced), f"to guild {guild}" if guild else "globally"
-        )
+        await sync_if_changed(self.tree, self.app.store, target, force=self.app.sync_commands)
+        self.app.connected[PLATFORM] = self.is_connected
+        me = self.user
+        assert me is not None  # setup_hook runs after the login
+        invite = invite_url(self.application_id or me.id)
+        log_started(self.app.settings, PLATFORM, str(me), me.id, "invite", invite)
         if self.operators is not None:
             self.operators.add_notifier(PLATFORM, self.notify)
+
+    def is_connected(self) -> bool:
+        """Whether the gateway connection is up now (``/healthz``)."""
+        return self.is_ready() and not self.is_closed() and self.ws is not None and self.ws.open
 
     # -- events ----------------------------------------------------------
     @contextlib.asynccontextmanager
@@ -441,6 +449,13 @@ def _add_commands(client: CrampClient) -> None:
         await client.op(interaction, command)
 
     client.tree.add_command(op)
+
+
+def invite_url(client_id: int) -> str:
+    """The URL that adds the bot to a server: scopes ``bot applications.commands``, permissions 0."""
+    return discord.utils.oauth_url(
+        client_id, permissions=discord.Permissions.none(), scopes=("bot", "applications.commands")
+    )
 
 
 def point_at(settings: Settings) -> None:

@@ -36,6 +36,7 @@ from telegram.ext import (
 from telegram.helpers import create_deep_linked_url
 
 from bot.app import App
+from bot.ops.startup import log_started
 from bot.platforms import buttons
 from bot.platforms.chat import MessageRefs, OperatorCommands, topics_menu
 from bot.platforms.flood import FloodGate
@@ -442,6 +443,13 @@ async def serve(app: App, stop: asyncio.Event, operators: OperatorCommands | Non
             else:
                 await updater.start_polling(allowed_updates=ALLOWED_UPDATES)
                 log.info("telegram: long polling")
+            listening = webhook
+            app.connected[PLATFORM] = lambda: (
+                listening.running if listening is not None else updater.running
+            )
+            me = application.bot
+            link = create_deep_linked_url(me.username, "cramps")
+            log_started(settings, PLATFORM, f"@{me.username}", me.id, "deep link", link)
             await stop.wait()
         finally:
             if webhook is not None:

@@ -67,6 +67,10 @@ class WebhookServer:
         self._runner: web.AppRunner | None = None
         self._working: set[asyncio.Task[bool]] = set()
 
+    @property
+    def running(self) -> bool:
+        return self._runner is not None
+
     async def start(self) -> None:
         """Listen; raises OSError when the address is taken or not ours."""
         app = web.Application(client_max_size=MAX_BODY)
