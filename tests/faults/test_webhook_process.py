@@ -74,3 +74,43 @@ async def test_process_memory_stays_flat_when_50_mib_bodies_are_posted_to_the_we
     assert await bot.stop() == 0
     no_traceback(bot.text())
     assert bot.text().count("webhook: refused a body") == 3
+
+
+async def test_health_sees_the_webhook_and_metrics_count_a_429_when_serving_by_webhook(
+    telegram_api: FakeBotApi, run: Any, env: dict[str, str]
+) -> None:
+    from tests.ops.test_health import get, samples, until_health
+
+    port, health = free_port(), free_port()
+    url = f"http://127.0.0.1:{port}/telegram"
+    env |= {
+        "CRAMPBOT_TELEGRAM_WEBHOOK_URL": url,
+        "CRAMPBOT_TELEGRAM_WEBHOOK_PORT": str(port),
+        "CRAMPBOT_TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "CRAMPBOT_HEALTH_PORT": str(health),
+    }
+    bot = await run("telegram")
+    await telegram_api.wait_for(lambda c: c.method == "setWebhook", HANG_GUARD)
+    body = await until_health(health, 200)
+    assert body["platforms"] == {"telegram": "connected"}
+    telegram_api.fail_next("sendMessage", "429", chat_id=1001)
+    update = {
+        "update_id": telegram_api.next_update_id(),
+        "message": {
+            "message_id": 1,
+            "date": 1_700_000_000,
+            "chat": {"id": 1001, "type": "private"},
+            "from": {"id": 1001, "is_bot": False, "first_name": "Pat"},
+            "text": "/start",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
+    async with httpx.AsyncClient(trust_env=False, timeout=HANG_GUARD) as client:
+        response = await client.post(url, json=update, headers={SECRET_HEADER: SECRET})
+    assert response.status_code == 200
+    assert telegram_api.sent("sendMessage", chat_id=1001), "sent after waiting out the 429"
+    status, text = await get(health, "/metrics")
+    assert status == 200
+    assert samples(text)[("crampbot_rate_limit_waits_total", (("platform", "telegram"),))] == 1
+    assert await bot.stop() == 0
+    no_traceback(bot.text())
