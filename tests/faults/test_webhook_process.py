@@ -27,6 +27,33 @@ def store() -> str:
     return "memory://"
 
 
+def by_webhook(env: dict[str, str]) -> str:
+    """Settings for webhook mode on a free port; the webhook URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram"
+    env |= {
+        "CRAMPBOT_TELEGRAM_WEBHOOK_URL": url,
+        "CRAMPBOT_TELEGRAM_WEBHOOK_PORT": str(port),
+        "CRAMPBOT_TELEGRAM_WEBHOOK_SECRET": SECRET,
+    }
+    return url
+
+
+def start(fake: FakeBotApi, user_id: int = 1001) -> dict[str, Any]:
+    """A person's ``/start`` in their private chat, as Telegram posts it."""
+    return {
+        "update_id": fake.next_update_id(),
+        "message": {
+            "message_id": 1,
+            "date": 1_700_000_000,
+            "chat": {"id": user_id, "type": "private"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "Pat"},
+            "text": "/start",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
+
+
 def peak_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -37,28 +64,11 @@ def peak_kb(pid: int) -> int:
 async def test_process_memory_stays_flat_when_50_mib_bodies_are_posted_to_the_webhook(
     telegram_api: FakeBotApi, run: Any, env: dict[str, str]
 ) -> None:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/telegram"
-    env |= {
-        "CRAMPBOT_TELEGRAM_WEBHOOK_URL": url,
-        "CRAMPBOT_TELEGRAM_WEBHOOK_PORT": str(port),
-        "CRAMPBOT_TELEGRAM_WEBHOOK_SECRET": SECRET,
-    }
+    url = by_webhook(env)
     bot = await run("telegram")
     await telegram_api.wait_for(lambda c: c.method == "setWebhook", HANG_GUARD)
     headers = {SECRET_HEADER: SECRET}
-    user = {"id": 1001, "is_bot": False, "first_name": "Pat"}
-    update = {
-        "update_id": telegram_api.next_update_id(),
-        "message": {
-            "message_id": 1,
-            "date": 1_700_000_000,
-            "chat": {"id": 1001, "type": "private"},
-            "from": user,
-            "text": "/start",
-            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
-        },
-    }
+    update = start(telegram_api)
     async with httpx.AsyncClient(trust_env=False, timeout=HANG_GUARD) as client:
         assert (await client.post(url, json=update, headers=headers)).status_code == 200
         assert telegram_api.sent("sendMessage", chat_id=1001), "answered before the 200"
@@ -81,30 +91,14 @@ async def test_health_sees_the_webhook_and_metrics_count_a_429_when_serving_by_w
 ) -> None:
     from tests.ops.test_health import get, samples, until_health
 
-    port, health = free_port(), free_port()
-    url = f"http://127.0.0.1:{port}/telegram"
-    env |= {
-        "CRAMPBOT_TELEGRAM_WEBHOOK_URL": url,
-        "CRAMPBOT_TELEGRAM_WEBHOOK_PORT": str(port),
-        "CRAMPBOT_TELEGRAM_WEBHOOK_SECRET": SECRET,
-        "CRAMPBOT_HEALTH_PORT": str(health),
-    }
+    url, health = by_webhook(env), free_port()
+    env["CRAMPBOT_HEALTH_PORT"] = str(health)
     bot = await run("telegram")
     await telegram_api.wait_for(lambda c: c.method == "setWebhook", HANG_GUARD)
     body = await until_health(health, 200)
     assert body["platforms"] == {"telegram": "connected"}
     telegram_api.fail_next("sendMessage", "429", chat_id=1001)
-    update = {
-        "update_id": telegram_api.next_update_id(),
-        "message": {
-            "message_id": 1,
-            "date": 1_700_000_000,
-            "chat": {"id": 1001, "type": "private"},
-            "from": {"id": 1001, "is_bot": False, "first_name": "Pat"},
-            "text": "/start",
-            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
-        },
-    }
+    update = start(telegram_api)
     async with httpx.AsyncClient(trust_env=False, timeout=HANG_GUARD) as client:
         response = await client.post(url, json=update, headers={SECRET_HEADER: SECRET})
     assert response.status_code == 200
