@@ -70,11 +70,17 @@ class ChoiceSelect(
     """
 
     def __init__(
-        self, question: str, step: int, options: list[discord.SelectOption], max_values: int
+        self,
+        question: str,
+        step: int,
+        options: list[discord.SelectOption],
+        max_values: int,
+        placeholder: str,
     ) -> None:
         select: discord.ui.Select[Any] = discord.ui.Select(
             custom_id=buttons.SELECT.pack(step=step, question=question),
             options=options,
+            placeholder=render.cut(placeholder, render.PLACEHOLDER_MAX),
             min_values=1,
             max_values=max_values,
         )
@@ -90,7 +96,8 @@ class ChoiceSelect(
         /,
     ) -> ChoiceSelect:
         options = list(getattr(item, "options", []))
-        return cls(match["question"], int(match["step"]), options, getattr(item, "max_values", 1))
+        most, placeholder = getattr(item, "max_values", 1), getattr(item, "placeholder", None)
+        return cls(match["question"], int(match["step"]), options, most, placeholder or "")
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         chosen = tuple(self.item.values)
@@ -118,6 +125,15 @@ class DmButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=buttons.
         await _handlers(interaction).move_to_dm(interaction)
 
 
+COMPONENTS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (PickButton, ChoiceSelect, DmButton)
+"""Every persistent component; a ``custom_id`` none of them parses is not ours (any more)."""
+
+
+def known(custom_id: str) -> bool:
+    """Whether a handler here takes a click on ``custom_id``."""
+    return any(c.__discord_ui_compiled_template__.fullmatch(custom_id) for c in COMPONENTS)
+
+
 def question_view(question: Question) -> discord.ui.View:
     """Buttons (5 a row) for single choices; one select menu for multi questions.
 
@@ -128,7 +144,8 @@ def question_view(question: Question) -> discord.ui.View:
     if question.multi or len(question.options) > 25:
         options = render.select_options(question)[:25]
         most = len(options) if question.multi else 1
-        view.add_item(ChoiceSelect(question.id, question.step, options, most))
+        placeholder = question.hint or question.text
+        view.add_item(ChoiceSelect(question.id, question.step, options, most, placeholder))
         return view
     for option in question.options:
         view.add_item(PickButton(question.id, question.step, option.id, option.label))

@@ -27,7 +27,7 @@ from discord.app_commands import locale_str
 from bot.app import App
 from bot.platforms.chat import MessageRefs, OperatorCommands, pack
 from bot.platforms.discord import render
-from bot.platforms.discord.components import ChoiceSelect, DmButton, PickButton, question_view
+from bot.platforms.discord.components import COMPONENTS, DmButton, known, question_view
 from bot.settings import Settings
 from dialogs import ConversationKey, Incoming, Message, Outcome, Question, Reply
 
@@ -68,6 +68,8 @@ class CrampClient(discord.Client):
         intents.guilds = True
         intents.dm_messages = True  # DM content arrives without the message content intent
         options.setdefault("chunk_guilds_at_startup", False)
+        # No message may ping anyone, whatever its text says.
+        options.setdefault("allowed_mentions", discord.AllowedMentions.none())
         super().__init__(intents=intents, **options)
         self.app = app
         self.operators = operators
@@ -79,7 +81,7 @@ class CrampClient(discord.Client):
 
     async def setup_hook(self) -> None:
         """Register the persistent components and sync the slash commands."""
-        self.add_dynamic_items(PickButton, ChoiceSelect, DmButton)
+        self.add_dynamic_items(*COMPONENTS)
         await self.tree.set_translator(ContentTranslator(self.app))
         guild = self.app.settings.discord_guild
         target = discord.Object(int(guild)) if guild else None
@@ -93,6 +95,20 @@ class CrampClient(discord.Client):
             self.operators.add_notifier(PLATFORM, self.notify)
 
     # -- events ----------------------------------------------------------
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        """Acknowledge a click on a component no handler knows (left by an older bot) with a notice.
+
+        Without it Discord shows the person "This interaction failed".
+        """
+        if interaction.type is not discord.InteractionType.component:
+            return
+        data: dict[str, Any] = dict(interaction.data or {})
+        if known(str(data.get("custom_id", ""))):
+            return
+        async with self.handling(interaction):
+            texts = self.app.engine.texts(_locale(interaction))
+            await interaction.response.send_message(texts.messages["closed"], ephemeral=True)
+
     @contextlib.asynccontextmanager
     async def handling(
         self,
@@ -437,6 +453,8 @@ def _add_commands(client: CrampClient) -> None:
 
     @app_commands.command(name="op", description="Operator commands (operators only)")
     @app_commands.describe(command='For example "status" or "restart discord:123"')
+    # Hidden from members in servers; it works in DMs, where operators use it.
+    @app_commands.default_permissions(manage_guild=True)
     async def op(interaction: discord.Interaction[Any], command: str) -> None:
         await client.op(interaction, command)
 

@@ -120,6 +120,9 @@ async def fake() -> AsyncIterator[FakeDiscord]:
             yield server
         finally:
             discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = base, gateway
+        # What Discord would show as "This interaction failed" or refuse as invalid.
+        assert not server.unacknowledged(), f"never acknowledged: {server.unacknowledged()}"
+        assert not server.refused, f"refused by Discord's limits: {server.refused}"
 
 
 @pytest.fixture

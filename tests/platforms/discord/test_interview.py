@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import discord
 import pytest
 
 from dialogs.content import Content
@@ -222,7 +223,9 @@ async def test_op_answers_ephemerally_when_operators_are_given(fake: Any, app: A
     chat = Chat(fake, app)
     await chat.start(operators)
     try:
-        assert "op" in {c["name"] for c in fake.commands["global"]}
+        op = next(c for c in fake.commands["global"] if c["name"] == "op")
+        manage_guild = discord.Permissions(manage_guild=True).value
+        assert int(op["default_member_permissions"]) == manage_guild, "hidden from members"
         dave = chat.person("dave")
         [reply] = await chat.slash(dave, "op", command="status")
         assert reply.ephemeral and reply.content == "ok: status"
@@ -275,3 +278,19 @@ async def test_operator_restart_reaches_the_person_in_dms_when_notified(
         )
     finally:
         await chat.stop()
+
+
+async def test_no_message_can_mention_anyone_when_the_bot_sends_or_edits(chat: Chat) -> None:
+    """Issue 12: mentions are off on every message, whatever its text."""
+    persona = next(p for p in PERSONAS if p["expect"]["category"] == "nocturnal")
+    await interview_by_clicks(chat, chat.person("alice"), persona)
+    await chat.say(chat.person("bob"), "/start")
+    writes = [
+        c
+        for c in chat.fake.calls
+        if c.method in ("POST", "PATCH")
+        and ("/messages" in c.path or "/webhooks/" in c.path or "/callback" in c.path)
+    ]
+    bodies = [c.body.get("data") if c.path.endswith("/callback") else c.body for c in writes]
+    bodies = [b for b in bodies if b and ("content" in b or "embeds" in b)]
+    assert bodies and all(b.get("allowed_mentions") == {"parse": []} for b in bodies)
