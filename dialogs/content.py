@@ -48,6 +48,8 @@ MESSAGES = (
     "back",
     "unknown_command",
     "closed",
+    "tick_one",
+    "progress",
     "finished",
     "content_changed",
     "record_unreadable",

@@ -125,6 +125,24 @@ class Engine:
             return _not_saved(exc, texts)
         return outcome[1] if outcome else [Message(text=texts.messages["busy"], kind="error")]
 
+    async def shown(self, key: ConversationKey | str, ref: str, step: int) -> None:
+        """Note where the question put at ``step`` is shown (``ref``, the platform's reference).
+
+        Ignored when the conversation has moved on since; saved with
+        compare-and-set, so any process can later edit that message.
+        """
+
+        def change(record: Conversation | None, _: str | None, now: float) -> Change:
+            if record is None or record.asked != step or record.shown == ref:
+                return Change()
+            record.shown = ref
+            return Change(record=record)
+
+        try:
+            await self._transact(str(key), change)
+        except StoreUnavailable as exc:  # the old copy may keep its buttons: harmless
+            log.info("where a question is shown was not saved: %s", type(exc).__name__)
+
     async def current(self, key: ConversationKey | str, locale: str | None = None) -> list[Reply]:
         """What the person should see now (the current question, prompt or outcome)."""
         try:
@@ -149,6 +167,7 @@ class Engine:
             fresh = _Turn(self.interview, self.texts(), now, self.idle_after).fresh(record.key)
             fresh.created_at, fresh.notice = record.created_at, notice
             fresh.recent_events, fresh.inactive = record.recent_events, record.inactive
+            fresh.shown = record.shown  # its controls go when the next question is shown
             return Change(record=fresh)
 
         outcome = await self._transact(str(key), change)
@@ -180,6 +199,7 @@ class Engine:
             for _ in range(self.attempts):
                 record, notice = await self._load(key)
                 expected = record.version if record is not None else 0
+                before = _position(record)
                 now = self.clock()
                 result = change(record, notice, now)
                 if result.forget:
@@ -192,15 +212,18 @@ class Engine:
                 saved.version = expected + 1
                 saved.updated_at = now
                 saved.remember_event(event_id)
+                if saved is not record or _position(saved) != before:
+                    # A new question: its buttons get a new step, and nothing is ticked yet.
+                    saved.asked, saved.draft = saved.version, ()
                 if await self.store.save(saved, expected):
-                    return True, [_stamp(r, saved.version) for r in result.replies]
+                    return True, [_stamp(r, saved.asked) for r in result.replies]
                 log.debug("version conflict on %s, retrying", key)
         log.warning("gave up on %s after %d conflicting saves", key, self.attempts)
         return None
 
     def _current(self, record: Conversation, texts: Texts) -> list[Reply]:
         turn = _Turn(self.interview, texts, self.clock(), self.idle_after)
-        return [_stamp(r, record.version) for r in turn.show(record)]
+        return turn.show(record)
 
     async def _load(self, key: str) -> tuple[Conversation | None, str | None]:
         try:
@@ -226,19 +249,18 @@ def _not_saved(exc: StoreUnavailable, texts: Texts) -> list[Reply]:
     return [Message(text=texts.messages["not_saved"], kind="error")]
 
 
-def _stamp(reply: Reply, version: int) -> Reply:
-    """Put the saved version into questions as their step token."""
-    if not isinstance(reply, Question) or reply.step == version:
+def _stamp(reply: Reply, step: int) -> Reply:
+    """Put the saved record's step token (its ``asked``) into questions."""
+    if not isinstance(reply, Question) or reply.step == step:
         return reply
-    return Question(
-        id=reply.id,
-        text=reply.text,
-        options=reply.options,
-        multi=reply.multi,
-        step=version,
-        number=reply.number,
-        hint=reply.hint,
-    )
+    return replace(reply, step=step)
+
+
+def _position(record: Conversation | None) -> tuple[object, ...] | None:
+    """Where an interview stands: when it changes, a new question is put."""
+    if record is None:
+        return None
+    return (record.state, record.pending, tuple(record.answers), record.created_at)
 
 
 class _Turn:
@@ -292,6 +314,8 @@ class _Turn:
         command = event.command
         if command in ANYTIME:
             return ANYTIME[command](self, record, event, replies)
+        if event.choice is not None and self.stale(record, event):
+            return Change([*replies, self.closed(record)])
         if record.pending:
             return self.answer_prompt(record, event, replies)
         if command in IN_INTERVIEW:
@@ -327,9 +351,10 @@ class _Turn:
     def stop(self, record: Conversation, event: Incoming, replies: list[Reply]) -> Change:
         if record.state == STOPPED_STATE:
             return Change([*replies, self.say("already_stopped")])
+        stopped = replace(self.say("stopped"), previous=record.shown)
         self.interview.fire("stop", record)
         record.answers = {}
-        return Change([*replies, self.say("stopped")], record)
+        return Change([*replies, stopped], record)
 
     def resume(self, record: Conversation, event: Incoming, replies: list[Reply]) -> Change:
         """``/start`` or ``/cramps`` midway: carry on (or start again after /stop)."""
@@ -351,7 +376,7 @@ class _Turn:
     # -- the interview -----------------------------------------------------
     def restart(self, record: Conversation, replies: list[Reply]) -> Change:
         self.interview.fire("restart", record)
-        record.answers, record.pending = {}, None
+        record.answers, record.pending, record.draft = {}, None, ()
         record.dialog_version, record.created_at = self.content.version, self.now
         return Change([*replies, self.say("restarted"), *self.show(record)], record)
 
@@ -364,7 +389,7 @@ class _Turn:
         options = PROMPTS[name]
         labels: Mapping[str, str] = self.texts.prompts[name]["options"]
         chosen: str | None = None
-        if event.choice is not None and event.question == name and len(event.choice) == 1:
+        if event.choice is not None and len(event.choice) == 1:
             chosen = event.choice[0] if event.choice[0] in options else None
         elif event.text is not None:
             said = normalize(event.text)
@@ -377,26 +402,55 @@ class _Turn:
             return Change([*replies, self.say("not_understood", "error"), *self.show(record)])
         record.pending = None
         if chosen == "yes":
-            return Change([*replies, self.say("forgotten")], forget=True)
+            forgotten = replace(self.say("forgotten"), previous=record.shown)
+            return Change([*replies, forgotten], forget=True)
         if chosen == "no":
             return Change([*replies, self.say("forget_cancelled"), *self.show(record)], record)
         if chosen == "restart":
             return self.restart(record, replies)
         return Change([*replies, self.say("resumed"), *self.show(record)], record)
 
+    # -- presses -------------------------------------------------------------
+    def stale(self, record: Conversation, event: Incoming) -> bool:
+        """Whether a press is on a control of a question that is no longer current."""
+        if event.question != (record.pending or record.state):
+            return True
+        if not record.pending and not self.interview.is_question(record.state):
+            return True
+        return event.step is not None and event.step != record.asked
+
+    def closed(self, record: Conversation) -> Message:
+        """The notice for a stale press: no second copy of anything."""
+        finished = record.state in (OUTCOME_STATE, STOPPED_STATE) and not record.pending
+        return self.say("finished" if finished else "closed", "closed")
+
+    def toggle(self, record: Conversation, event: Incoming, replies: list[Reply]) -> Change:
+        """Tick or untick one option in the stored draft; exclusive options clear the rest."""
+        spec = self.content.questions[record.state]
+        option = event.choice[0] if event.choice and len(event.choice) == 1 else None
+        if not spec.multi or option not in spec.options:
+            return Change([*replies, self.closed(record)])
+        ticked = set(record.draft) ^ {option}
+        if option in ticked:  # ticking "none" clears the others, and the others clear "none"
+            ticked = {option} if option in spec.exclusive else ticked - spec.exclusive
+        record.draft = tuple(o for o in spec.options if o in ticked)
+        return Change([*replies, *self.show(record)], record)
+
     def answer(self, record: Conversation, event: Incoming, replies: list[Reply]) -> Change:
         state = record.state
         if state == STOPPED_STATE:
             return Change([*replies, self.say("already_stopped")])
         if state == OUTCOME_STATE:
-            if event.choice is not None:
-                return Change([*replies, self.say("closed", "closed"), *self.show(record)])
             return Change([*replies, self.say("finished")])
         spec = self.content.questions[state]
-        if event.choice is not None:
-            if event.question != state or (event.step is not None and event.step != record.version):
-                return Change([*replies, self.say("closed", "closed"), *self.show(record)])
-            understood: tuple[str, ...] | Refusal = check_choice(spec, tuple(event.choice))
+        if event.action == "toggle":
+            return self.toggle(record, event, replies)
+        if event.action == "done" and not record.draft:
+            return Change([*replies, self.say("tick_one", "notice")])
+        if event.action == "done":
+            understood: tuple[str, ...] | Refusal = check_choice(spec, record.draft)
+        elif event.choice is not None:
+            understood = check_choice(spec, tuple(event.choice))
         else:
             vocabulary = self.interview.vocabularies[(self.texts.locale, state)]
             understood = vocabulary.understand(event.text or "")
@@ -410,8 +464,12 @@ class _Turn:
         record.answers[state] = understood if spec.multi else understood[0]
         labels = self.texts.labels[state]
         echo = Message(
-            text=", ".join(labels[o] for o in understood), kind="answered", question=state
+            text=", ".join(labels[o] for o in understood),
+            kind="answered",
+            question=state,
+            previous=record.shown,
         )
+        record.shown = None  # the echo marks that copy answered
         self.interview.fire("answer", record)
         return Change([*replies, echo, *self.show(record)], record)
 
@@ -428,8 +486,9 @@ class _Turn:
                 text=prompt["text"],
                 options=options,
                 multi=False,
-                step=record.version,
+                step=record.asked,
                 number=0,
+                previous=record.shown,
             )
             return [question]
         state = record.state
@@ -444,9 +503,12 @@ class _Turn:
                 text=texts.question_text[state],
                 options=self.interview.options[(texts.locale, state)],
                 multi=self.content.questions[state].multi,
-                step=record.version,
+                step=record.asked,
                 number=len(record.answers) + 1,
                 hint=texts.hints[state],
+                total=self.interview.estimate(record),
+                selected=record.draft,
+                previous=record.shown,
             )
         ]
 

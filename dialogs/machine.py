@@ -54,6 +54,7 @@ class Interview:
         }
         self._known = {qid: frozenset(spec.options) for qid, spec in content.questions.items()}
         self._states = frozenset(content.states)
+        self._order = [s for s in content.states if s in content.questions]
         self.readers = {
             locale: Reader(content.questions, texts) for locale, texts in content.locales.items()
         }
@@ -77,6 +78,24 @@ class Interview:
 
     def is_question(self, state: str) -> bool:
         return state in self.content.questions
+
+    def estimate(self, record: Conversation) -> int:
+        """How many questions this interview may ask in all, were the answers so far to stay.
+
+        The answered ones, the current one, and the later ones still worth
+        asking; a progress line shows it as "about".
+        """
+        answers = record.answers
+        verdict = self.content.rules.verdict(answers)
+        asked = len(answers) + 1
+        if verdict.rule.ends_interview or record.state not in self._order:
+            return asked
+        later = self._order[self._order.index(record.state) + 1 :]
+        return asked + sum(
+            q not in answers
+            and (q in self.content.always or self.content.rules.could_change(q, answers, verdict))
+            for q in later
+        )
 
     def knows(self, record: Conversation) -> bool:
         """Whether ``record`` still fits this content: its state and answers exist."""

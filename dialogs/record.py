@@ -27,6 +27,13 @@ class Conversation:
     holds a message owed to the person (an operator restart) that is
     delivered with their next reply; ``pending`` names an open yes/no prompt
     (``resume`` after a long pause, ``forget`` before deleting).
+
+    ``asked`` is the version at which the current question (or prompt) was
+    put: the step token in its buttons, unchanged by ticks, so quick taps on
+    one question are never stale. ``shown`` is the platform's opaque
+    reference to the message showing it (any process can edit it after a
+    restart); ``draft`` the options ticked so far on a multi-choice question.
+    Both are cleared whenever the current question changes.
     """
 
     key: str
@@ -40,6 +47,9 @@ class Conversation:
     notice: str | None = None
     pending: str | None = None
     inactive: bool = False
+    asked: int = 0
+    shown: str | None = None
+    draft: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         """Serialise for a store; multi answers (tuples) become JSON lists."""
@@ -56,6 +66,9 @@ class Conversation:
                 "notice": self.notice,
                 "pending": self.pending,
                 "inactive": self.inactive,
+                "asked": self.asked,
+                "shown": self.shown,
+                "draft": self.draft,
             }
         )
 
@@ -84,10 +97,14 @@ class Conversation:
                 notice=data.get("notice"),
                 pending=data.get("pending"),
                 inactive=bool(data.get("inactive", False)),
+                # Records from before these fields: buttons carry the version as step.
+                asked=_typed(data.get("asked", data["version"]), int),
+                shown=data.get("shown"),
+                draft=tuple(_typed(o, str) for o in data.get("draft", ())),
             )
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise CorruptRecord(f"unreadable conversation record: {exc}") from exc
-        for name in ("notice", "pending"):
+        for name in ("notice", "pending", "shown"):
             if getattr(record, name) is not None and not isinstance(getattr(record, name), str):
                 raise CorruptRecord(f"unreadable conversation record: {name} is not text")
         return record

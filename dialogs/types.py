@@ -32,6 +32,9 @@ class Incoming:
     ``question`` and ``step`` come with button presses so that a press on a
     stale button is never applied to another question. ``event_id`` is the
     platform's id for the delivery, used to apply a redelivered event once.
+    ``action`` says what a press does: ``answer`` submits ``choice``;
+    ``toggle`` ticks or unticks the one option in ``choice`` in the stored
+    draft; ``done`` submits the stored draft.
     """
 
     text: str | None = None
@@ -41,6 +44,7 @@ class Incoming:
     question: str | None = None
     step: int | None = None
     event_id: str | None = None
+    action: Literal["answer", "toggle", "done"] = "answer"
 
     @classmethod
     def from_text(cls, line: str, event_id: str | None = None) -> Incoming:
@@ -64,7 +68,15 @@ class Option:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Question:
-    """Ask the person something; ``step`` goes into buttons to detect stale presses."""
+    """Ask the person something; ``step`` goes into buttons to detect stale presses.
+
+    ``number`` counts the questions so far and ``total`` is the engine's
+    estimate of how many this interview will ask (0 for prompts).
+    ``selected`` is the stored draft of a multi-choice question.
+    ``previous`` is the platform reference of the copy already showing this
+    conversation's question: the adapter removes its controls (or, after a
+    toggle, redraws it in place); ``None`` when there is nothing to clear.
+    """
 
     id: str
     text: str
@@ -73,15 +85,26 @@ class Question:
     step: int
     number: int
     hint: str = ""
+    total: int = 0
+    selected: tuple[str, ...] = ()
+    previous: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Message:
-    """Anything else the bot says. ``kind="error"`` marks an answer it could not use."""
+    """Anything else the bot says. ``kind="error"`` marks an answer it could not use.
+
+    ``answered`` echoes an answer; ``closed`` and ``notice`` answer a tap that
+    changes nothing (a stale control, Done with nothing ticked): a short notice
+    (toast or ephemeral), and no question follows. ``previous`` is the
+    platform reference of a question copy whose controls must go (marked
+    answered for ``answered``).
+    """
 
     text: str
-    kind: Literal["info", "error", "answered", "closed"] = "info"
+    kind: Literal["info", "error", "answered", "closed", "notice"] = "info"
     question: str | None = None
+    previous: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
