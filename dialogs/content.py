@@ -64,6 +64,7 @@ MESSAGES = (
     "button_done",
     "button_private",
     "button_dm",
+    "button_details",
     "dm_offer",
     "dm_closed",
     "dm_sent",

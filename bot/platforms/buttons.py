@@ -8,7 +8,11 @@ Telegram allows 64 bytes of ``callback_data`` and Discord 100 characters of
   press) and ``done`` (the hex mask of the chosen options);
 - ``cbsel:<step>:<question>`` (:data:`SELECT`): Discord's select menu of a
   multi question (the values are option ids);
-- ``cbdm`` (:data:`DM`): Discord's "continue in DMs".
+- ``cbdm`` (:data:`DM`): Discord's "continue in DMs";
+- ``cbtick:<step>:<question>:<option>`` (:data:`TICK`) and ``cbdone:<step>:<question>``
+  (:data:`DONE`): Discord's ticks of a multi question, kept in the stored draft;
+- ``cbout:<outcome>:<view>`` (:data:`EXPAND`): Discord's "More details" and
+  "Sources" on an outcome (``<outcome>`` tells the outcome apart, ``<view>`` what to show).
 
 Option masks index the question's options in content order, so the data stays
 short whatever the labels are. Anything that does not parse is ``None``.
@@ -56,6 +60,9 @@ BUTTON = Format(
 PICK = Format(rf"cb:pick:{_STEP}:{_QUESTION}:{_PAYLOAD}", "cb:pick:{step}:{question}:{payload}")
 SELECT = Format(rf"cbsel:{_STEP}:{_QUESTION}", "cbsel:{step}:{question}")
 DM = Format("cbdm", "cbdm")
+TICK = Format(rf"cbtick:{_STEP}:{_QUESTION}:{_PAYLOAD}", "cbtick:{step}:{question}:{payload}")
+DONE = Format(rf"cbdone:{_STEP}:{_QUESTION}", "cbdone:{step}:{question}")
+EXPAND = Format(r"cbout:(?P<outcome>[0-9a-f]{8}):(?P<view>[a-z]{1,8})", "cbout:{outcome}:{view}")
 
 
 @dataclass(frozen=True, slots=True)

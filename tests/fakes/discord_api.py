@@ -108,10 +108,10 @@ class Sent:
             if c.get("disabled"):
                 continue
             match = re.match(
-                r"^(?:cb:pick:\d+:([a-z_]+):|cbsel:\d+:([a-z_]+)$)", c.get("custom_id", "")
+                r"^(?:cb:pick|cbtick|cbdone|cbsel):\d+:([a-z_]+)(?::|$)", c.get("custom_id", "")
             )
             if match:
-                return match.group(1) or match.group(2)
+                return match.group(1)
         return None
 
     def text(self) -> str:
@@ -142,6 +142,7 @@ class FakeDiscord:
         self._acked: set[str] = set()
         self._dispatched: dict[str, None] = {}
         self.refused: list[tuple[str, str]] = []
+        self.deleted: list[Sent] = []
         self._sockets: list[web.WebSocketResponse] = []
         self._events: list[dict[str, Any]] = []
         self._session: str = ""
@@ -481,6 +482,15 @@ class FakeDiscord:
                 return self._callback(interaction_id, token, body)
             case "POST", ["webhooks", _, token]:
                 return self._followup(token, body)
+            case "GET" | "DELETE", ["webhooks", _, token, "messages", which]:
+                seen = self._interactions.get(token, {})
+                target = seen.get("original") if which == "@original" else int(which)
+                if target is None or target not in seen.get("own", ()):
+                    return 404, {"message": "Unknown Message", "code": 10008}
+                if method == "GET":
+                    return self.messages[int(target)].payload
+                self.deleted.append(self.messages.pop(int(target)))
+                return None
             case "PATCH", ["webhooks", _, token, "messages", which]:
                 seen = self._interactions.get(token, {})
                 target = seen.get("original") if which == "@original" else int(which)
@@ -633,17 +643,35 @@ class Person:
         return self.fake.message(channel, self.payload, text)
 
     def answer_payload(self, message: Sent, answer: str | list[str]) -> dict[str, Any]:
-        """Click the component that gives ``answer`` (an option id, or ids for a select)."""
+        """Click the component that gives ``answer`` (an option id, or ids for a select).
+
+        On a multi question's ticks, this ticks the first of ``answer``
+        (:meth:`answer_payloads` gives the ticks and Done).
+        """
         for c in message.components():
             if c["type"] == SELECT:
                 return self.click_payload(
                     message, c["custom_id"], list(answer) if isinstance(answer, list) else [answer]
                 )
         wanted = answer[0] if isinstance(answer, list) else answer
-        for c in message.components():
-            if c["custom_id"].endswith(f":{wanted}"):
-                return self.click_payload(message, c["custom_id"])
-        raise AssertionError(f"no component for {answer!r} in message {message.id}")
+        return self.click_payload(message, self.component(message, f":{wanted}"))
+
+    def component(self, message: Sent, ending: str) -> str:
+        """The custom id of the live component of ``message`` whose id ends with ``ending``."""
+        for c in message.live():
+            if c["custom_id"].endswith(ending):
+                return str(c["custom_id"])
+        raise AssertionError(f"no component ending {ending!r} in message {message.id}")
+
+    def ticks(self, message: Sent) -> bool:
+        """Whether ``message`` asks with ticks and a Done button."""
+        return any(c["custom_id"].startswith("cbdone:") for c in message.live())
+
+    def done_id(self, message: Sent) -> str:
+        """The custom id of the Done button of ``message``."""
+        return next(
+            str(c["custom_id"]) for c in message.live() if c["custom_id"].startswith("cbdone:")
+        )
 
 
 def invalid(body: dict[str, Any]) -> str | None:
