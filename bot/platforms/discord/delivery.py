@@ -110,7 +110,7 @@ class Screen:
                 lines = []
         if lines:
             await self.say(lines)
-        if replies and all(isinstance(r, Message) and r.kind in NOTICES for r in replies):
+        if replies and all(isinstance(r, Message) and r.kind == "closed" for r in replies):
             await self.close_orphan()
         if self.slash and not self.put and self.interaction is not None:
             await self.interaction.delete_original_response()
