@@ -202,6 +202,7 @@ async def test_outcome_shows_the_short_form_first_and_expands_in_place_when_clic
     assert embed["description"].startswith("**") and "Sources" not in outcome.text()
     short = outcome.text()
     [more, sources] = expanders(outcome)
+    assert more.endswith(":full") and sources.endswith(":sources")
     await chat.click(alice, outcome, more)
     assert len(outcome.text()) > len(short) and texts.outcome["wont_help"] in outcome.text()
     await chat.click(alice, outcome, expanders(outcome)[0])
