@@ -133,7 +133,7 @@ class Screen:
             question,
             numbered=not self.server,
             done=render.ui(self.texts, "button_done"),
-            dm=render.ui(self.texts, "button_dm") if self.server else None,
+            dm=render.ui(self.texts, "button_dm") if self.server and question.number else None,
         )
         text = render.question_text(question, self.texts)
         if self.server and self.slash:

@@ -1,11 +1,13 @@
 """The Discord adapter: slash commands, persistent components and DMs in front of the engine.
 
 A thin edge: it turns interactions and DM messages into :class:`Incoming`
-events for ``Engine.handle`` and renders the replies (see
-:mod:`bot.platforms.discord.render`). In server channels everything is ephemeral; in DMs
-the interview runs as normal messages and typed answers work as in the
-terminal. Every interaction is deferred before the engine or store is touched,
-and every handler runs inside :meth:`CrampClient.handling`, the one place that
+events for ``Engine.handle`` and hands the replies to a
+:class:`~bot.platforms.discord.delivery.Screen`, which decides where they go
+(in a server, one ephemeral message per interview edited in place; in DMs,
+normal messages that the record can find again). Every interaction is
+acknowledged exactly once, before the engine or store is touched (a click the
+bot does not know, or on another member's message, gets a short notice), and
+every handler runs inside :meth:`CrampClient.handling`, the one place that
 reports a failure and signals the event done. The components and their
 ``custom_id`` formats are in :mod:`bot.platforms.discord.components`.
 """
