@@ -11,22 +11,22 @@ from dataclasses import replace
 from typing import Any
 
 from bot.platforms import buttons
+from bot.platforms.telegram.render import CHECKED
 from dialogs.content import Content, Texts
-from tests.platforms.telegram.conftest import Chat, Harness
+from tests.platforms.telegram.conftest import Chat, Harness, shows
 from tests.platforms.telegram.test_private_chat import PERSONAS, answer_by_buttons
 
 BOT = "crampbot_test_bot"
 PHONE_BUTTON_CHARS = 30  # about what a phone shows of one button's text
 
 
-def data_of(message: dict[str, Any], option: str) -> str:
-    """The callback data of ``option``'s button (or ``done``) on ``message`` as it was drawn."""
+def data_of(message: dict[str, Any], label: str) -> str:
+    """The callback data of the button for ``label`` on ``message``, as it was drawn."""
     for row in message["reply_markup"]["inline_keyboard"]:
         for button in row:
-            press = buttons.decode(button.get("callback_data"))
-            if press is not None and (press.payload == option or press.kind == option):
+            if shows(button["text"].removeprefix(CHECKED), label, message["text"]):
                 return str(button["callback_data"])
-    raise AssertionError(f"no button for {option}")
+    raise AssertionError(f"no button for {label!r}")
 
 
 async def started(harness: Harness, *lines: str) -> Chat:
@@ -38,9 +38,15 @@ async def started(harness: Harness, *lines: str) -> Chat:
 
 
 async def tap_quickly(harness: Harness, chat: Chat, message: dict[str, Any], *options: str) -> None:
-    """Tap buttons of ``message`` as drawn, each before the bot has redrawn anything."""
+    """Tap the buttons of ``options`` (ids, or ``done``) on ``message`` as drawn, each
+    before the bot has redrawn anything."""
+    assert harness.app is not None
+    texts = harness.app.engine.texts("en")
+    question = buttons.decode(message["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+    assert question is not None
+    labels = {**texts.labels[question.question], "done": texts.messages["button_done"]}
     for option in options:
-        await harness.deliver(chat.press_update(data_of(message, option), message))
+        await harness.deliver(chat.press_update(data_of(message, labels[option]), message))
     await harness.sync()
 
 
@@ -154,8 +160,8 @@ async def test_only_one_keyboard_is_live_when_the_question_is_shown_again(
         await chat.say(line)
         assert len(telegram.fake.live_keyboards(chat.id)) == 1, line
     await chat.press(texts.labels["where"]["calf"])
-    await chat.send(chat.press_update(data_of(where, "foot"), where))  # stale
-    await chat.send(chat.press_update(data_of(where, "calf"), where))  # double tap
+    await chat.send(chat.press_update(data_of(where, texts.labels["where"]["foot"]), where))
+    await chat.send(chat.press_update(data_of(where, texts.labels["where"]["calf"]), where))
     assert [a.get("text") for a in telegram.answers()[-2:]] == [texts.messages["closed"]] * 2
     assert len(telegram.fake.live_keyboards(chat.id)) == 1
     assert chat.question_id() == "when"
@@ -184,7 +190,7 @@ async def test_tap_after_the_outcome_gets_a_toast_when_the_interview_is_finished
     assert red_flags is not None
     await tap_quickly(telegram, chat, red_flags, "chest_pain", "done")
     sent = len(telegram.fake.sent("sendMessage"))
-    await chat.send(chat.press_update(data_of(red_flags, "done"), red_flags))
+    await chat.send(chat.press_update(data_of(red_flags, texts.messages["button_done"]), red_flags))
     assert telegram.answers()[-1]["text"] == texts.messages["finished"]
     assert len(telegram.fake.sent("sendMessage")) == sent
 
