@@ -185,7 +185,8 @@ class TelegramMessenger:
             return None
         event = press.incoming(str(update_id), ref(message))
         replies = await self.engine.handle(key, event, locale)
-        return await self._show(where, replies, locale, message, redraw=press.kind == "toggle")
+        ticked = (press.question, press.step) if press.kind == "toggle" else None
+        return await self._show(where, replies, locale, message, ticked)
 
     async def _expand(
         self, where: _Where, message: Message, step: int, view: str, locale: str | None
@@ -273,16 +274,17 @@ class TelegramMessenger:
         replies: list[Reply],
         locale: str | None,
         pressed: Message | None = None,
-        redraw: bool = False,
+        ticked: tuple[str, int] | None = None,
     ) -> str | None:
         """Render replies in a private chat; return the notice for the callback answer, if any.
 
-        ``pressed`` is the message whose button was pressed; with ``redraw`` (a
-        tick) the question is redrawn in place instead of sent again.
+        ``pressed`` is the message whose button was pressed; after a tick on
+        ``ticked`` (question, step), that question is redrawn in place, not sent again.
         """
         notice = None
         texts = self.engine.texts(locale)
         for reply in replies:
+            redraw = isinstance(reply, Question) and (reply.id, reply.step) == ticked
             if isinstance(reply, Question) and redraw and pressed is not None:
                 await self._redraw(where, reply, texts, pressed)
             elif isinstance(reply, Question):

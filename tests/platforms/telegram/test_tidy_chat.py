@@ -283,3 +283,24 @@ async def test_one_full_interview_is_tidy_when_counted(telegram: Harness, conten
     live = telegram.fake.live_keyboards(chat.id)
     assert [m["message_id"] for m in live] == [chat.messages()[-1]["message_id"]]  # the outcome
     assert len(chat.messages()[-1]["text"]) < 1000
+
+
+async def test_tick_after_a_long_pause_gets_the_resume_prompt_as_a_new_message_when_idle(
+    telegram: Harness, content: Content
+) -> None:
+    texts = content.texts("en")
+    chat = await started(telegram, "none")
+    persona = PERSONAS[0]
+    while not content.questions[chat.question_id() or ""].multi:  # on to a tick-box question
+        await chat.press(texts.labels[chat.question_id()][persona["answers"][chat.question_id()]])
+    asked = chat.question()
+    assert asked is not None and telegram.app is not None
+    store = telegram.app.store
+    record = await store.load("telegram:1001")
+    record.updated_at -= 3 * 24 * 3600
+    record.version += 1
+    assert await store.save(record, record.version - 1)
+    await tap_quickly(telegram, chat, asked, "none")
+    assert chat.messages()[-1]["text"] == texts.prompts["resume"]["text"]
+    assert chat.messages()[-2]["text"] == asked["text"], "the question is not overwritten"
+    assert len(telegram.fake.live_keyboards(chat.id)) == 1
