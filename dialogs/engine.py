@@ -250,8 +250,8 @@ def _not_saved(exc: StoreUnavailable, texts: Texts) -> list[Reply]:
 
 
 def _stamp(reply: Reply, step: int) -> Reply:
-    """Put the saved record's step token (its ``asked``) into questions."""
-    if not isinstance(reply, Question) or reply.step == step:
+    """Put the saved record's step token (its ``asked``) into questions and outcomes."""
+    if isinstance(reply, Message) or reply.step == step:
         return reply
     return replace(reply, step=step)
 
@@ -315,7 +315,7 @@ class _Turn:
         if command in ANYTIME:
             return ANYTIME[command](self, record, event, replies)
         if event.choice is not None and self.stale(record, event):
-            return Change([*replies, self.closed(record)])
+            return Change([*replies, self.closed(record, event)])
         if record.pending:
             return self.answer_prompt(record, event, replies)
         if command in IN_INTERVIEW:
@@ -335,6 +335,7 @@ class _Turn:
         if command is not None and command not in START_COMMANDS | {"restart", "back"}:
             return Change([self.say("unknown_command")])
         record = self.fresh(key)
+        record.shown = event.ref  # a press from a forgotten interview: that copy is cleared
         return Change([self.say("welcome"), *self.show(record)], record)
 
     # -- commands (see ANYTIME and IN_INTERVIEW) ----------------------------
@@ -419,17 +420,19 @@ class _Turn:
             return True
         return event.step is not None and event.step != record.asked
 
-    def closed(self, record: Conversation) -> Message:
-        """The notice for a stale press: no second copy of anything."""
+    def closed(self, record: Conversation, event: Incoming) -> Message:
+        """The notice for a stale press, no second copy of anything; the pressed copy
+        loses its controls unless it is the one the record shows."""
         finished = record.state in (OUTCOME_STATE, STOPPED_STATE) and not record.pending
-        return self.say("finished" if finished else "closed", "closed")
+        notice = self.say("finished" if finished else "closed", "closed")
+        return replace(notice, previous=event.ref if event.ref != record.shown else None)
 
     def toggle(self, record: Conversation, event: Incoming, replies: list[Reply]) -> Change:
         """Tick or untick one option in the stored draft; exclusive options clear the rest."""
         spec = self.content.questions[record.state]
         option = event.choice[0] if event.choice and len(event.choice) == 1 else None
         if not spec.multi or option not in spec.options:
-            return Change([*replies, self.closed(record)])
+            return Change([*replies, self.closed(record, event)])
         ticked = set(record.draft) ^ {option}
         if option in ticked:  # ticking "none" clears the others, and the others clear "none"
             ticked = {option} if option in spec.exclusive else ticked - spec.exclusive
@@ -494,7 +497,8 @@ class _Turn:
         state = record.state
         if state == OUTCOME_STATE:
             verdict = self.content.rules.verdict(record.answers)
-            return [compose(self.content, texts, verdict, record.answers)]
+            outcome = compose(self.content, texts, verdict, record.answers)
+            return [replace(outcome, step=record.asked)]
         if state == STOPPED_STATE:
             return []
         return [

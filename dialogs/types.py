@@ -34,7 +34,9 @@ class Incoming:
     platform's id for the delivery, used to apply a redelivered event once.
     ``action`` says what a press does: ``answer`` submits ``choice``;
     ``toggle`` ticks or unticks the one option in ``choice`` in the stored
-    draft; ``done`` submits the stored draft.
+    draft; ``done`` submits the stored draft. ``ref`` is the platform
+    reference of the message whose control was pressed, so a stale copy
+    can lose its controls.
     """
 
     text: str | None = None
@@ -45,6 +47,7 @@ class Incoming:
     step: int | None = None
     event_id: str | None = None
     action: Literal["answer", "toggle", "done"] = "answer"
+    ref: str | None = None
 
     @classmethod
     def from_text(cls, line: str, event_id: str | None = None) -> Incoming:
@@ -124,7 +127,8 @@ class Outcome:
     once, never contradicted), then what the person said. ``sections`` and
     ``text`` are the full form; ``short`` and ``short_text`` the short form
     that fits one phone screen (what it may be, at most three things to do
-    now, the signs that mean calling the emergency number).
+    now, the signs that mean calling the emergency number). ``step`` is the
+    step token for its controls ("More details", "Sources"), like a question's.
     """
 
     category: str
@@ -140,6 +144,7 @@ class Outcome:
     instruction: str = ""
     short: tuple[Section, ...] = ()
     short_text: str = field(default="", compare=False)
+    step: int = 0
 
 
 Reply = Question | Message | Outcome

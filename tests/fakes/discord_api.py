@@ -108,7 +108,7 @@ class Sent:
             if c.get("disabled"):
                 continue
             match = re.match(
-                r"^(?:cb:pick|cbtick|cbdone|cbsel):\d+:([a-z_]+)(?::|$)", c.get("custom_id", "")
+                r"^(?:cb:pick|cb:toggle|cb:done|cbsel):\d+:([a-z_]+)(?::|$)", c.get("custom_id", "")
             )
             if match:
                 return match.group(1)
@@ -665,12 +665,12 @@ class Person:
 
     def ticks(self, message: Sent) -> bool:
         """Whether ``message`` asks with ticks and a Done button."""
-        return any(c["custom_id"].startswith("cbdone:") for c in message.live())
+        return any(c["custom_id"].startswith("cb:done:") for c in message.live())
 
     def done_id(self, message: Sent) -> str:
         """The custom id of the Done button of ``message``."""
         return next(
-            str(c["custom_id"]) for c in message.live() if c["custom_id"].startswith("cbdone:")
+            str(c["custom_id"]) for c in message.live() if c["custom_id"].startswith("cb:done:")
         )
 
 

@@ -34,9 +34,7 @@ class Handlers(Protocol):
 
     async def move_to_dm(self, interaction: discord.Interaction[Any]) -> None: ...
 
-    async def expand(
-        self, interaction: discord.Interaction[Any], outcome: str, view: str
-    ) -> None: ...
+    async def expand(self, interaction: discord.Interaction[Any], step: int, view: str) -> None: ...
 
 
 def _handlers(interaction: discord.Interaction[Any]) -> Handlers:
@@ -73,13 +71,13 @@ class PickButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=button
         await _handlers(interaction).press(interaction, self.question, self.step, (self.option,))
 
 
-class TickButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=buttons.TICK.template):
+class TickButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=buttons.TOGGLE.template):
     """One option of a multi-choice question: ticks or unticks it in the stored draft."""
 
     def __init__(
         self, question: str, step: int, option: str, label: str, ticked: bool, row: int = 0
     ) -> None:
-        data = buttons.TICK.pack(step=step, question=question, payload=option)
+        data = buttons.TOGGLE.pack(step=step, question=question, payload=option)
         style = discord.ButtonStyle.success if ticked else discord.ButtonStyle.secondary
         shown = render.cut(f"✓ {label}" if ticked else label, render.LABEL_MAX)
         button: discord.ui.Button[Any] = discord.ui.Button(
@@ -191,14 +189,14 @@ class DmButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=buttons.
 
 
 class ExpandButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=buttons.EXPAND.template
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=buttons.OUTCOME.template
 ):
     """ "More details" or "Sources" on an outcome: shows ``view`` of it in place."""
 
-    def __init__(self, outcome: str, view: str, label: str) -> None:
-        data = buttons.EXPAND.pack(outcome=outcome, view=view)
+    def __init__(self, step: int, view: str, label: str) -> None:
+        data = buttons.OUTCOME.pack(step=step, view=view)
         super().__init__(discord.ui.Button(label=label, custom_id=data))
-        self.outcome, self.shows = outcome, view
+        self.step, self.shows = step, view
 
     @classmethod
     async def from_custom_id(
@@ -208,10 +206,10 @@ class ExpandButton(
         match: re.Match[str],
         /,
     ) -> ExpandButton:
-        return cls(match["outcome"], match["view"], _label(item, match["view"]))
+        return cls(int(match["step"]), match["view"], _label(item, match["view"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _handlers(interaction).expand(interaction, self.outcome, self.shows)
+        await _handlers(interaction).expand(interaction, self.step, self.shows)
 
 
 COMPONENTS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
@@ -264,12 +262,12 @@ def question_view(
     return view
 
 
-def outcome_view(outcome: str, view: str, details: str, sources: str) -> discord.ui.View | None:
+def outcome_view(step: int, view: str, details: str, sources: str) -> discord.ui.View | None:
     """The buttons that expand an outcome shown as ``view``; ``None`` once fully expanded."""
     more, cited = render.expanded(view)
     buttons_view = discord.ui.View(timeout=None)
     if not more:
-        buttons_view.add_item(ExpandButton(outcome, render.view_name(True, cited), details))
+        buttons_view.add_item(ExpandButton(step, render.view_name(True, cited), details))
     if not cited:
-        buttons_view.add_item(ExpandButton(outcome, render.view_name(more, True), sources))
+        buttons_view.add_item(ExpandButton(step, render.view_name(more, True), sources))
     return buttons_view if buttons_view.children else None

@@ -98,6 +98,7 @@ class Screen:
             if isinstance(reply, Message) and reply.kind == "answered":
                 lines.extend(await self.answered(reply))
             elif isinstance(reply, Message) and reply.kind in NOTICES:
+                await self.stale(reply.previous)
                 await self.notice(reply.text)
             elif isinstance(reply, Message):
                 await self.clear(reply.previous)
@@ -110,8 +111,6 @@ class Screen:
                 lines = []
         if lines:
             await self.say(lines)
-        if replies and all(isinstance(r, Message) and r.kind == "closed" for r in replies):
-            await self.close_orphan()
         if self.slash and not self.put and self.interaction is not None:
             await self.interaction.delete_original_response()
 
@@ -154,22 +153,20 @@ class Screen:
 
     async def outcome(self, outcome: Outcome, lines: list[str]) -> None:
         """The short form first, with buttons that expand it in place."""
-        first, *more = render.outcome_messages(outcome, self.texts, "short")
-        view = outcome_view(
-            render.digest(outcome),
-            "short",
-            render.ui(self.texts, "button_details"),
-            self.texts.outcome["sources"],
-        )
+        first, *more = render.outcome_messages(outcome, self.texts, "")
+        details = render.ui(self.texts, "button_details")
+        view = outcome_view(outcome.step, "", details, self.texts.outcome["sources"])
         if self.server:
-            await self.fill(lines, embeds=first, view=view)
+            where = await self.fill(lines, embeds=first, view=view)
         else:
             if self.slash and lines:
                 await self.fill(lines)
                 lines = []
-            await self.send(lines, embeds=first, view=view)
+            where = await self.send(lines, embeds=first, view=view)
         for embeds in more:
             await self.send([], embeds=embeds)
+        if where is not None:  # so a late click on it is not taken for a stale copy's
+            await self.client.app.engine.shown(self.key, str(where), outcome.step)
 
     async def notice(self, text: str) -> None:
         """A short notice for the person alone: no copy of the question comes with it."""
@@ -187,23 +184,26 @@ class Screen:
         else:
             await self.send(lines)
 
-    async def close_orphan(self) -> None:
-        """A stale click on a copy that still shows that control: its controls go.
+    async def stale(self, previous: str | None) -> None:
+        """A stale click's copy loses its controls, unless it has become the current one.
 
-        The clicked message is read back first: after a double click it already
-        shows the next question (or the outcome), which must keep its controls.
+        In a server the clicked message is edited in place, so after a double
+        click it may already show the next question (saved as shown a moment
+        later): it is read back, and cleared only if it still shows that control.
         """
-        if self.clicked is None or self.interaction is None:
+        ref = Ref.parse(previous)
+        if ref is None or ref != self.clicked or not self.server or self.interaction is None:
+            await self.edit(ref)
             return
         data: dict[str, Any] = dict(self.interaction.data or {})
         try:
             message = await self.interaction.original_response()
         except discord.HTTPException as exc:
-            log.debug("copy %s could not be read: %s", self.clicked, type(exc).__name__)
+            log.debug("copy %s could not be read: %s", ref, type(exc).__name__)
             return
-        shown = (getattr(c, "custom_id", None) for row in message.components for c in _items(row))
-        if data.get("custom_id") in shown:
-            await self.clear(str(self.clicked))
+        ids = {getattr(c, "custom_id", None) for row in message.components for c in _items(row)}
+        if data.get("custom_id") in ids:
+            await self.edit(ref)
 
     # -- the messages ----------------------------------------------------------
     async def fill(

@@ -30,7 +30,7 @@ from bot.app import App
 from bot.platforms.chat import OperatorCommands, pack
 from bot.platforms.discord import render
 from bot.platforms.discord.components import COMPONENTS, Action, known, outcome_view
-from bot.platforms.discord.delivery import Screen
+from bot.platforms.discord.delivery import Ref, Screen
 from bot.settings import Settings
 from dialogs import ConversationKey, Incoming, Outcome, Reply
 
@@ -165,12 +165,14 @@ class CrampClient(discord.Client):
         async with self.handling(interaction, ephemeral=False) as acked:
             if not acked:
                 return
+            clicked = interaction.message
             event = Incoming(
                 choice=chosen,
                 question=question,
                 step=step,
                 action=action,
                 event_id=str(interaction.id),
+                ref=str(Ref.of(clicked, interaction.guild_id is not None)) if clicked else None,
             )
             await self.step(interaction, event)
 
@@ -180,7 +182,7 @@ class CrampClient(discord.Client):
         replies = await self.app.engine.handle(key, event, locale)
         await Screen(self, key, locale, interaction=interaction).show(replies)
 
-    async def expand(self, interaction: discord.Interaction[Any], outcome: str, view: str) -> None:
+    async def expand(self, interaction: discord.Interaction[Any], step: int, view: str) -> None:
         """ "More details" or "Sources": the same outcome, shown as ``view`` in place."""
         if not await self.owned(interaction):
             return
@@ -191,12 +193,12 @@ class CrampClient(discord.Client):
             texts = self.app.engine.texts(locale)
             current = await self.app.engine.current(key, locale)
             found = next((r for r in current if isinstance(r, Outcome)), None)
-            if found is None or render.digest(found) != outcome:
+            if found is None or found.step != step:
                 await interaction.followup.send(texts.messages["closed"], ephemeral=True)
                 return
             [embeds, *_] = render.outcome_messages(found, texts, view)
             buttons = outcome_view(
-                outcome, view, render.ui(texts, "button_details"), texts.outcome["sources"]
+                step, view, render.ui(texts, "button_details"), texts.outcome["sources"]
             )
             await interaction.edit_original_response(embeds=embeds, view=buttons)
 

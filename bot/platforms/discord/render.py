@@ -7,7 +7,6 @@ tested on their own. All wording comes from the engine and the content.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable
 
 import discord
@@ -20,13 +19,8 @@ LABEL_MAX = 80
 OPTION_MAX = 100
 PLACEHOLDER_MAX = 150
 SELECT_MAX = 25
-VIEWS = {
-    (False, False): "short",
-    (True, False): "full",
-    (False, True): "sources",
-    (True, True): "all",
-}
-"""An outcome's views: (more details shown, sources shown) -> the name in the button."""
+VIEWS = {(False, False): "", (True, False): "d", (False, True): "s", (True, True): "ds"}
+"""An outcome's views: (more details shown, sources shown) -> the name in its buttons."""
 EMBED_TITLE, EMBED_DESCRIPTION, FIELD_NAME, FIELD_VALUE = 256, 4096, 256, 1024
 EMBED_FIELDS, EMBED_FOOTER, EMBED_TOTAL, EMBEDS_PER_MESSAGE = 25, 2048, 6000, 10
 COLOURS = {
@@ -70,11 +64,6 @@ def ticked_line(answer: str) -> str:
     return f"> ✓ {answer}"
 
 
-def digest(outcome: Outcome) -> str:
-    """Eight hex digits that tell this outcome apart from another one (put in its buttons)."""
-    return format(zlib.crc32(outcome.text.encode()), "08x")
-
-
 def view_name(details: bool, sources: bool) -> str:
     return VIEWS[(details, sources)]
 
@@ -103,9 +92,7 @@ def disabled(message: discord.Message) -> discord.ui.View:
     return view
 
 
-def outcome_messages(
-    outcome: Outcome, texts: Texts, view: str = "all"
-) -> list[list[discord.Embed]]:
+def outcome_messages(outcome: Outcome, texts: Texts, view: str = "ds") -> list[list[discord.Embed]]:
     """The outcome as embeds, grouped into messages, each within Discord's embed limits.
 
     The short form (what it may be, what to do now, when to call) comes first;

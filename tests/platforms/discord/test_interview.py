@@ -90,7 +90,7 @@ async def test_multi_question_is_ticked_on_the_server_then_done_when_asked(
     alice = chat.person("alice")
     first = (await chat.slash(alice, "cramps")).question
     assert first is not None
-    ticks = [c for c in first.components() if c["custom_id"].startswith("cbtick:")]
+    ticks = [c for c in first.components() if c["custom_id"].startswith("cb:toggle:")]
     assert len(ticks) == 11 and all(
         len(row["components"]) <= 5 for row in first.payload["components"]
     )
