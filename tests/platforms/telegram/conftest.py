@@ -84,6 +84,7 @@ class Harness:
     async def deliver(self, update: dict[str, Any]) -> None:
         """Hand an update to the bot: queue it for getUpdates, or POST it to the webhook."""
         update.setdefault("update_id", self.fake.next_update_id())
+        self.fake.note(update)
         if not self.webhook:
             await self.fake.enqueue(update)
             return
@@ -132,6 +133,13 @@ class Harness:
             chat["is_forum"] = True
         self.fake.chat_types[chat_id] = "supergroup"
         return Chat(self, chat, user, thread)
+
+
+def shows(button: str, label: str, text: str) -> bool:
+    """Whether a button stands for ``label``: the label itself, or a number the message
+    lists with that label in full (as a person reads a shortened button)."""
+    number, dot, _ = button.partition(". ")
+    return button == label or bool(dot and number.isdigit() and f"\n{number}. {label}" in text)
 
 
 class Chat:
@@ -197,7 +205,7 @@ class Chat:
         assert message is not None, "no question with buttons is open"
         for row in message["reply_markup"]["inline_keyboard"]:
             for button in row:
-                if button["text"].removeprefix(CHECKED) == label:
+                if shows(button["text"].removeprefix(CHECKED), label, message["text"]):
                     await self.send(self.press_update(button["callback_data"], message))
                     return
         raise AssertionError(f"no button {label!r} in {message['reply_markup']}")
@@ -225,7 +233,7 @@ class Chat:
         """The newest message that still has answer buttons (the open question), if any."""
         for message in reversed(self.messages()):
             rows = message.get("reply_markup", {}).get("inline_keyboard", [])
-            if any("callback_data" in b for row in rows for b in row):
+            if any(buttons.decode(b.get("callback_data")) for row in rows for b in row):
                 return dict(message)
         return None
 
@@ -256,6 +264,7 @@ async def fake() -> AsyncIterator[FakeBotApi]:
         yield server
     finally:
         await server.close()
+    assert not server.unanswered(), "every callback query must be answered"
 
 
 @pytest.fixture
