@@ -9,9 +9,9 @@ The fake's own share (decoding the request, routing, encoding the answer) is
 timed separately and taken out of both sides.
 
 The baseline is a bare discord.py component callback with its state in a
-dict. It sends exactly what our bot sent in a warm-up run (the same defers,
-edits, texts, components and embeds, checked byte for byte every round), for
-the same users and the same number of steps; it decides and renders nothing.
+dict. It replays what our bot sent in a warm-up run (the same defers, edits,
+texts, components and embeds, checked byte for byte every round), for the
+same users and the same number of steps; it decides and renders nothing.
 
 The machine is shared and noisy, so the two clients' interactions are
 interleaved one by one (each meets the same noise), every round uses fresh
@@ -45,7 +45,6 @@ with warnings.catch_warnings():
 from bench.quick import sized
 from bench.rounds import cpu_us, interleave, per_second, print_ratios
 from bot.app import build_app
-from bot.platforms.discord import render
 from bot.platforms.discord.messenger import DONE_EVENT, build_client
 from bot.settings import Settings
 from dialogs.content import load_content
@@ -123,141 +122,90 @@ class InstantSession:
                 kind = "send"
             case _:
                 raise AssertionError(f"unexpected call while recording: {method} {path}")
-        self.recorded.setdefault(token, []).append((kind, body, query))
+        self.recorded.setdefault(token, []).append(Call(kind, body, query))
 
 
 @dataclass(frozen=True)
-class Send:
-    """One followup: its keyword arguments, and the components to build a view from."""
+class Call:
+    """One request the bot made for an interaction: a defer, an ``@original`` edit or a followup."""
 
-    kwargs: dict[str, Any]
-    components: tuple[dict[str, Any], ...]
-
-
-@dataclass(frozen=True)
-class Step:
-    """What the bot sent for one interaction, and the question its last message asks."""
-
-    ephemeral: bool
-    thinking: bool
-    edit: str | None
-    sends: tuple[Send, ...]
-    asks: str | None
+    kind: str
+    body: Any
+    query: dict[str, str]
 
 
-def to_step(calls: list[tuple[str, Any, dict[str, str]]]) -> Step:
-    """A recorded interaction (defer, optional ``@original`` edit, followups) as a ``Step``."""
-    (kind, defer, _), *rest = calls
-    assert kind == "defer", calls
-    edit = rest.pop(0)[1]["content"] if rest and rest[0][0] == "edit" else None
-    sends, asks = [], None
-    for kind, body, query in rest:
-        assert kind == "send", calls
-        kwargs: dict[str, Any] = {"ephemeral": bool(body.get("flags", 0) & EPHEMERAL)}
-        kwargs["wait"] = query.get("wait") == "1"
-        if body.get("content") is not None:
-            kwargs["content"] = body["content"]
-        if body.get("embeds"):
-            kwargs["embeds"] = [discord.Embed.from_dict(e) for e in body["embeds"]]
-        components = tuple(c for row in body.get("components", []) for c in row["components"])
-        for c in components:
-            if found := re.match(r"cb:pick:\d+:([a-z_]+):|cbsel:\d+:([a-z_]+)$", c["custom_id"]):
-                asks = found[1] or found[2]
-        sends.append(Send(kwargs, components))
-    flags = (defer.get("data") or {}).get("flags", 0)
-    return Step(bool(flags & EPHEMERAL), defer["type"] == 5, edit, tuple(sends), asks)
+Step = list[Call]
+"""What the bot sent for one interaction, in order."""
 
 
-class BarePick(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"cb:pick:(?P<step>\d{1,12}):(?P<question>[a-z_]{1,24}):(?P<option>[a-z0-9_]{1,24})",
-):
-    """The baseline's answer button (same custom_id format as ours, so the same person drives it)."""
+class BareButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"cb[a-z]*(:.*)?"):
+    """The baseline's button for any of our custom ids, so the same person drives both bots."""
 
-    def __init__(self, custom_id: str, label: str) -> None:
-        super().__init__(discord.ui.Button(label=label, custom_id=custom_id))
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: Any, match: re.Match[str], /
-    ) -> BarePick:
-        return cls(match[0], item.label)
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await bare(interaction).answer(interaction, self.custom_id.split(":")[3])
-
-
-class BareSelect(
-    discord.ui.DynamicItem[discord.ui.Select[Any]],
-    template=r"cbsel:(?P<step>\d{1,12}):(?P<question>[a-z_]{1,24})",
-):
-    """The baseline's select menu for a multi question."""
-
-    def __init__(
-        self, custom_id: str, options: list[discord.SelectOption], least: int, most: int
-    ) -> None:
-        select: discord.ui.Select[Any] = discord.ui.Select(
-            custom_id=custom_id, options=options, min_values=least, max_values=most
+    def __init__(self, component: dict[str, Any], row: int | None = None) -> None:
+        super().__init__(
+            discord.ui.Button(
+                style=discord.ButtonStyle(component.get("style", 2)),
+                label=component.get("label"),
+                custom_id=component["custom_id"],
+                disabled=component.get("disabled", False),
+                row=row,
+            )
         )
-        super().__init__(select)
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: Any, match: re.Match[str], /
-    ) -> BareSelect:
-        return cls(match[0], list(item.options), item.min_values, item.max_values)
+    ) -> BareButton:
+        return cls({"custom_id": match[0], "label": item.label, "style": item.style.value})
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await bare(interaction).answer(interaction, self.custom_id.split(":")[2])
-
-
-class BareDm(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"cbdm"):
-    """The baseline's "continue in DMs" button (never pressed here)."""
-
-    def __init__(self, label: str) -> None:
-        super().__init__(discord.ui.Button(label=label, custom_id="cbdm"))
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: Any, match: re.Match[str], /
-    ) -> BareDm:
-        return cls(item.label)
+        await bare(interaction).replay(interaction)
 
 
 class BareClient(discord.Client):
-    """A plain discord.py bot: /cramps and component callbacks walk each person's steps in a dict."""
+    """A plain discord.py bot: /cramps and component callbacks replay each person's steps in order."""
 
     def __init__(self, steps: dict[int, list[Step]]) -> None:
-        super().__init__(intents=discord.Intents.none())
+        super().__init__(
+            intents=discord.Intents.none(), allowed_mentions=discord.AllowedMentions.none()
+        )
         self.tree = discord.app_commands.CommandTree(self)
         self.steps = steps
         self.at: dict[int, int] = {}
 
         @self.tree.command(name="cramps", description="Start the cramp interview")
         async def cramps(interaction: discord.Interaction[Any]) -> None:
-            self.at[interaction.user.id] = 0
-            await self.answer(interaction, None)
+            await self.replay(interaction)
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(BarePick, BareSelect, BareDm)
+        self.add_dynamic_items(BareButton)
 
-    async def answer(self, interaction: discord.Interaction[Any], question: str | None) -> None:
-        """Send the person's next step if ``question`` is the one they were asked."""
-        index = self.at[interaction.user.id]
-        steps = self.steps[interaction.user.id]
-        step = steps[index]
-        if index and steps[index - 1].asks != question:
-            await interaction.response.defer()
-            self.dispatch(DONE_EVENT, str(interaction.id))
-            return
+    async def replay(self, interaction: discord.Interaction[Any]) -> None:
+        """Make the requests our bot made for this person's next interaction."""
+        index = self.at.get(interaction.user.id, 0)
         self.at[interaction.user.id] = index + 1
-        await interaction.response.defer(ephemeral=step.ephemeral, thinking=step.thinking)
-        if step.edit is not None:
-            assert interaction.message is not None
-            view = render.disabled(interaction.message)
-            await interaction.edit_original_response(content=step.edit, view=view)
-        for send in step.sends:
-            await interaction.followup.send(**send.kwargs, view=bare_view(send.components))
+        for call in self.steps[interaction.user.id][index]:
+            body = call.body or {}
+            if call.kind == "defer":
+                flags = (body.get("data") or {}).get("flags", 0)
+                thinking = body["type"] == 5
+                await interaction.response.defer(
+                    ephemeral=bool(flags & EPHEMERAL), thinking=thinking
+                )
+            elif call.kind == "edit":
+                await interaction.edit_original_response(
+                    content=body.get("content"),
+                    embeds=[discord.Embed.from_dict(e) for e in body.get("embeds", [])],
+                    view=bare_view(body.get("components", [])),
+                )
+            else:
+                await interaction.followup.send(
+                    content=body.get("content", discord.utils.MISSING),
+                    embeds=[discord.Embed.from_dict(e) for e in body.get("embeds", [])],
+                    ephemeral=bool(body.get("flags", 0) & EPHEMERAL),
+                    wait=call.query.get("wait") == "1",
+                    view=bare_view(body.get("components", [])) or discord.utils.MISSING,
+                )
         self.dispatch(DONE_EVENT, str(interaction.id))
 
 
@@ -267,21 +215,15 @@ def bare(interaction: discord.Interaction[Any]) -> BareClient:
     return client
 
 
-def bare_view(components: tuple[dict[str, Any], ...]) -> Any:
-    """A view of the baseline's items for these components (``MISSING`` when there are none)."""
-    if not components:
-        return discord.utils.MISSING
+def bare_view(rows: list[dict[str, Any]]) -> discord.ui.View | None:
+    """A view of the baseline's buttons for these component rows (``None`` when there are none)."""
+    if not rows:
+        return None
     view = discord.ui.View(timeout=None)
-    for c in components:
-        if c["type"] == 3:
-            options = [
-                discord.SelectOption(label=o["label"], value=o["value"]) for o in c["options"]
-            ]
-            view.add_item(BareSelect(c["custom_id"], options, c["min_values"], c["max_values"]))
-        elif c["custom_id"] == "cbdm":
-            view.add_item(BareDm(c["label"]))
-        else:
-            view.add_item(BarePick(c["custom_id"], c["label"]))
+    for number, row in enumerate(rows):
+        for c in row["components"]:
+            assert c["type"] == 2, "the interviews here use buttons only"
+            view.add_item(BareButton(c, number))
     return view
 
 
@@ -296,7 +238,13 @@ def payloads(fake: FakeDiscord, people: list[Person]) -> Iterator[dict[str, Any]
             message = fake.asked.get(who.id)
             if message is None or message.question is None:
                 continue
-            yield who.answer_payload(message, answers[message.question])
+            answer = answers[message.question]
+            if who.ticks(message):  # a multi question: tick each, then Done
+                for option in [answer] if isinstance(answer, str) else answer:
+                    yield who.click_payload(message, who.component(message, f":{option}"))
+                yield who.click_payload(message, who.done_id(message))
+            else:
+                yield who.answer_payload(message, answer)
             still.append((who, answers))
         active = still
 
@@ -379,7 +327,7 @@ async def warm_up(interview: Interview, tmp: str) -> dict[int, list[Step]]:
         users = ours.fake._interactions
         steps: dict[int, list[Step]] = {}
         for token, calls in ours.session.recorded.items():
-            steps.setdefault(users[token]["user"], []).append(to_step(calls))
+            steps.setdefault(users[token]["user"], []).append(calls)
     return steps
 
 

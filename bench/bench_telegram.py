@@ -45,9 +45,10 @@ from telegram.request import BaseRequest, RequestData
 from bench.quick import sized
 from bench.rounds import cpu_us, interleave, per_second, print_ratios
 from bot.app import build_app
+from bot.platforms import buttons
 from bot.platforms.telegram.fairness import PerChatLimiter
 from bot.platforms.telegram.messenger import build_application
-from bot.platforms.telegram.render import CHECKED, outcome_messages
+from bot.platforms.telegram.render import outcome_html
 from bot.settings import Settings
 from dialogs.content import Texts
 from dialogs.types import Incoming, Outcome
@@ -62,7 +63,7 @@ ROUNDS = sized(11, 2)
 
 
 class InstantRequest(BaseRequest):
-    """Answers every Bot API call at once and keeps each chat's open keyboard."""
+    """Answers every Bot API call at once and keeps each chat's open question keyboard."""
 
     def __init__(self) -> None:
         self.keyboards: dict[int, dict[str, Any]] = {}
@@ -99,9 +100,9 @@ class InstantRequest(BaseRequest):
             chat = int(params["chat_id"])
             message_id = params.get("message_id") or next(self._ids)
             markup = params.get("reply_markup")
-            if markup:
+            if markup and "cbout:" not in json.dumps(markup):  # not the outcome's buttons
                 self.keyboards[chat] = {"message_id": message_id, "markup": markup}
-            elif name == "editMessageText" and self.keyboards.get(chat, {}).get("message_id") == (
+            elif name != "sendMessage" and self.keyboards.get(chat, {}).get("message_id") == (
                 message_id
             ):
                 del self.keyboards[chat]
@@ -141,6 +142,7 @@ class Person:
         self.uid, self.answers, self.texts = uid, persona["answers"], texts
         self.started = False
         self.updates = 0
+        self.ticked: set[str] = set()
 
     def next_update(self, request: InstantRequest, update_id: int) -> dict[str, Any] | None:
         if not self.started:
@@ -149,26 +151,22 @@ class Person:
         open_question = request.keyboards.get(self.uid)
         if open_question is None:
             return None
-        rows = open_question["markup"]["inline_keyboard"]
-        question = rows[0][0]["callback_data"].split(":")[3]
+        presses = {
+            (p.kind, p.payload): str(b["callback_data"])
+            for r in open_question["markup"]["inline_keyboard"]
+            for b in r
+            if (p := buttons.decode(b["callback_data"])) is not None
+        }
+        question = next(iter(presses.values())).split(":")[3]
         wanted = self.answers[question]
-        labels = self.texts.labels[question]
-        data = None
-        if isinstance(wanted, list):
-            ticked = {
-                b["text"].removeprefix(CHECKED) for r in rows for b in r if CHECKED in b["text"]
-            }
-            missing = [labels[o] for o in wanted if labels[o] not in ticked]
-            for row in rows:
-                text = row[0]["text"]
-                if (missing and text == missing[0]) or (
-                    not missing and "done" in row[0]["callback_data"]
-                ):
-                    data = row[0]["callback_data"]
+        if isinstance(wanted, list):  # tick each wanted option once, then Done
+            missing = [o for o in wanted if f"{question}:{o}" not in self.ticked]
+            if missing:
+                self.ticked.add(f"{question}:{missing[0]}")
+            key = ("toggle", missing[0]) if missing else ("done", buttons.DRAFT)
         else:
-            data = next(r[0]["callback_data"] for r in rows if r[0]["text"] == labels[wanted])
-        assert data is not None
-        return press(self.uid, update_id, data, open_question["message_id"])
+            key = ("pick", wanted)
+        return press(self.uid, update_id, presses[key], open_question["message_id"])
 
 
 def our_updates(request: InstantRequest, people: list[Person]) -> Iterator[dict[str, Any]]:
@@ -324,7 +322,7 @@ async def sample_outcome() -> tuple[Texts, str]:
         outcome = replies[-1]
         assert isinstance(outcome, Outcome)
         texts = app.engine.texts("en")
-        return texts, outcome_messages(outcome, texts)[0]
+        return texts, outcome_html(outcome, texts)[0]
     finally:
         await app.close()
 

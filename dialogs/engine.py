@@ -160,6 +160,24 @@ class Engine:
             self.observer.stepped(_step(key, event, started, replies, finished, error))
         return replies
 
+    async def shown(self, key: ConversationKey | str, ref: str, step: int) -> None:
+        """Note where the question put at ``step`` is shown (``ref``, the platform's reference).
+
+        Ignored when the conversation has moved on since; saved with
+        compare-and-set, so any process can later edit that message.
+        """
+
+        def change(record: Conversation | None, _: str | None, now: float) -> Change:
+            if record is None or record.asked != step or record.shown == ref:
+                return Change()
+            record.shown = ref
+            return Change(record=record)
+
+        try:
+            await self._transact(str(key), change)
+        except StoreUnavailable as exc:  # the old copy may keep its buttons: harmless
+            log.info("where a question is shown was not saved: %s", type(exc).__name__)
+
     async def current(self, key: ConversationKey | str, locale: str | None = None) -> list[Reply]:
         """What the person should see now (the current question, prompt or outcome)."""
         try:
@@ -184,6 +202,7 @@ class Engine:
             fresh = _Turn(self.interview, self.texts(), now, self.idle_after).fresh(record.key)
             fresh.created_at, fresh.notice = record.created_at, notice
             fresh.recent_events, fresh.inactive = record.recent_events, record.inactive
+            fresh.shown = record.shown  # its controls go when the next question is shown
             return Change(record=fresh)
 
         outcome = await self._transact(str(key), change)
@@ -215,6 +234,7 @@ class Engine:
             for _ in range(self.attempts):
                 record, notice = await self._load(key)
                 expected = record.version if record is not None else 0
+                before = _position(record)
                 now = self.clock()
                 result = change(record, notice, now)
                 if result.forget:
@@ -227,15 +247,18 @@ class Engine:
                 saved.version = expected + 1
                 saved.updated_at = now
                 saved.remember_event(event_id)
+                if saved is not record or _position(saved) != before:
+                    # A new question: its buttons get a new step, and nothing is ticked yet.
+                    saved.asked, saved.draft = saved.version, ()
                 if await self.store.save(saved, expected):
-                    return True, [_stamp(r, saved.version) for r in result.replies]
+                    return True, [_stamp(r, saved.asked) for r in result.replies]
                 log.debug("version conflict on %s, retrying", key)
         log.warning("gave up on %s after %d conflicting saves", key, self.attempts)
         return None
 
     def _current(self, record: Conversation, texts: Texts) -> list[Reply]:
         turn = _Turn(self.interview, texts, self.clock(), self.idle_after)
-        return [_stamp(r, record.version) for r in turn.show(record)]
+        return turn.show(record)
 
     async def _load(self, key: str) -> tuple[Conversation | None, str | None]:
         try:
@@ -292,18 +315,23 @@ def _not_saved(exc: StoreUnavailable, texts: Texts) -> list[Reply]:
     return [Message(text=texts.messages["not_saved"], kind="error")]
 
 
-def _stamp(reply: Reply, version: int) -> Reply:
-    """Put the saved version into questions as their step token."""
-    if not isinstance(reply, Question) or reply.step == version:
+def _stamp(reply: Reply, step: int) -> Reply:
+    """Put the saved record's step token (its ``asked``) into questions and outcomes."""
+    if isinstance(reply, Message) or reply.step == step:
         return reply
-    return Question(
-        id=reply.id,
-        text=reply.text,
-        options=reply.options,
-        multi=reply.multi,
-        step=version,
-        number=reply.number,
-        hint=reply.hint,
+    return replace(reply, step=step)
+
+
+def _position(record: Conversation | None) -> tuple[object, ...] | None:
+    """Where an interview stands: when it changes, a new question is put."""
+    if record is None:
+        return None
+    return (
+        record.state,
+        record.pending,
+        tuple(record.answers),
+        record.created_at,
+        record.candidates,
     )
 
 
@@ -358,6 +386,8 @@ class _Turn:
         command = event.command
         if command in ANYTIME:
             return ANYTIME[command](self, record, event, replies)
+        if event.choice is not None and self.stale(record, event):
+            return Change([*replies, self.closed(record, event)])
         if record.pending:
             return self.answer_prompt(record, event, replies)
         if command in IN_INTERVIEW:
@@ -378,6 +408,7 @@ class _Turn:
         if command is not None and command not in START_COMMANDS | {"restart", "back"}:
             return Change([self.say("unknown_command")])
         record = self.fresh(key)
+        record.shown = event.ref  # a press from a forgotten interview: that copy is cleared
         return Change([self.say("welcome"), *self.show(record)], record)
 
     # -- commands (see ANYTIME and IN_INTERVIEW) ----------------------------
@@ -394,10 +425,11 @@ class _Turn:
     def stop(self, record: Conversation, event: Incoming, replies: list[Reply]) -> Change:
         if record.state == STOPPED_STATE:
             return Change([*replies, self.say("already_stopped")])
+        stopped = replace(self.say("stopped"), previous=record.shown)
         self.interview.fire("stop", record)
         record.answers = {}
         _forget_asking(record)
-        return Change([*replies, self.say("stopped")], record)
+        return Change([*replies, stopped], record)
 
     def resume(self, record: Conversation, event: Incoming, replies: list[Reply]) -> Change:
         """``/start`` or ``/cramps`` midway: carry on (or start again after /stop)."""
@@ -429,7 +461,7 @@ class _Turn:
     # -- the interview -----------------------------------------------------
     def restart(self, record: Conversation, replies: list[Reply]) -> Change:
         self.interview.fire("restart", record)
-        record.answers, record.pending = {}, None
+        record.answers, record.pending, record.draft = {}, None, ()
         _forget_asking(record)
         record.dialog_version, record.created_at = self.content.version, self.now
         return Change([*replies, self.say("restarted"), *self.show(record)], record)
@@ -443,7 +475,7 @@ class _Turn:
         options = PROMPTS[name]
         labels: Mapping[str, str] = self.texts.prompts[name]["options"]
         chosen: str | None = None
-        if event.choice is not None and event.question == name and len(event.choice) == 1:
+        if event.choice is not None and len(event.choice) == 1:
             chosen = event.choice[0] if event.choice[0] in options else None
         elif event.text is not None:
             said = normalize(event.text)
@@ -460,28 +492,58 @@ class _Turn:
         if name == "story":
             return self.confirm_story(record, chosen == "yes", labels[chosen], replies)
         if chosen == "yes":
-            return Change([*replies, self.say("forgotten")], forget=True)
+            forgotten = replace(self.say("forgotten"), previous=record.shown)
+            return Change([*replies, forgotten], forget=True)
         if chosen == "no":
             return Change([*replies, self.say("forget_cancelled"), *self.show(record)], record)
         if chosen == "restart":
             return self.restart(record, replies)
         return Change([*replies, self.say("resumed"), *self.show(record)], record)
 
+    # -- presses -------------------------------------------------------------
+    def stale(self, record: Conversation, event: Incoming) -> bool:
+        """Whether a press is on a control of a question that is no longer current."""
+        if event.question != (record.pending or record.state):
+            return True
+        if not record.pending and not self.interview.is_question(record.state):
+            return True
+        return event.step is not None and event.step != record.asked
+
+    def closed(self, record: Conversation, event: Incoming) -> Message:
+        """The notice for a stale press, no second copy of anything; the pressed copy
+        loses its controls unless it is the one the record shows."""
+        finished = record.state in (OUTCOME_STATE, STOPPED_STATE) and not record.pending
+        notice = self.say("finished" if finished else "closed", "closed")
+        return replace(notice, previous=event.ref if event.ref != record.shown else None)
+
+    def toggle(self, record: Conversation, event: Incoming, replies: list[Reply]) -> Change:
+        """Tick or untick one option in the stored draft; exclusive options clear the rest."""
+        spec = self.content.questions[record.state]
+        option = event.choice[0] if event.choice and len(event.choice) == 1 else None
+        if not spec.multi or option not in spec.options:
+            return Change([*replies, self.closed(record, event)])
+        ticked = set(record.draft) ^ {option}
+        if option in ticked:  # ticking "none" clears the others, and the others clear "none"
+            ticked = {option} if option in spec.exclusive else ticked - spec.exclusive
+        record.draft = tuple(o for o in spec.options if o in ticked)
+        return Change([*replies, *self.show(record)], record)
+
     def answer(self, record: Conversation, event: Incoming, replies: list[Reply]) -> Change:
         state = record.state
         if state == STOPPED_STATE:
             return Change([*replies, self.say("already_stopped")])
         if state == OUTCOME_STATE:
-            if event.choice is not None:
-                return Change([*replies, self.say("closed", "closed"), *self.show(record)])
             return Change([*replies, self.say("finished")])
         spec = self.content.questions[state]
-        if event.choice is not None:
-            if event.question != state or (event.step is not None and event.step != record.version):
-                return Change([*replies, self.say("closed", "closed"), *self.show(record)])
-            understood: tuple[str, ...] | Refusal | Ambiguous = check_choice(
-                spec, tuple(event.choice)
-            )
+        if event.action == "toggle":
+            return self.toggle(record, event, replies)
+        if event.action == "done" and not record.draft:
+            return Change([*replies, self.say("tick_one", "notice")])
+        understood: tuple[str, ...] | Refusal | Ambiguous
+        if event.action == "done":
+            understood = check_choice(spec, record.draft)
+        elif event.choice is not None:
+            understood = check_choice(spec, tuple(event.choice))
         else:
             text = event.text or ""
             story = self.offer_story(record, text, replies) if self.at_story(record) else None
@@ -497,8 +559,12 @@ class _Turn:
         record.candidates = ()
         record.answers[state] = understood if spec.multi else understood[0]
         echo = Message(
-            text=clarify.labels(self.texts, state, understood), kind="answered", question=state
+            text=clarify.labels(self.texts, state, understood),
+            kind="answered",
+            question=state,
+            previous=record.shown,
         )
+        record.shown = None  # the echo marks that copy answered
         self.interview.fire("answer", record)
         self.advance(record)
         return Change([*replies, echo, *self.show(record)], record)
@@ -576,14 +642,16 @@ class _Turn:
                 text=prompt["text"].format(answers=told) if record.story else prompt["text"],
                 options=options,
                 multi=False,
-                step=record.version,
+                step=record.asked,
                 number=0,
+                previous=record.shown,
             )
             return [question]
         state = record.state
         if state == OUTCOME_STATE:
             verdict = self.content.rules.verdict(record.answers)
-            return [compose(self.content, texts, verdict, record.answers)]
+            outcome = compose(self.content, texts, verdict, record.answers)
+            return [replace(outcome, step=record.asked)]
         if state == STOPPED_STATE:
             return []
         if record.candidates:
@@ -595,9 +663,10 @@ class _Turn:
                         Option(id=o, label=texts.labels[state][o]) for o in record.candidates
                     ),
                     multi=False,
-                    step=record.version,
+                    step=record.asked,
                     number=len(record.answers) + 1,
                     hint=texts.messages["which_hint"],
+                    previous=record.shown,
                 )
             ]
         return [
@@ -606,9 +675,12 @@ class _Turn:
                 text=texts.question_text[state],
                 options=self.interview.options[(texts.locale, state)],
                 multi=self.content.questions[state].multi,
-                step=record.version,
+                step=record.asked,
                 number=len(record.answers) + 1,
                 hint=texts.hints[state],
+                total=self.interview.estimate(record),
+                selected=record.draft,
+                previous=record.shown,
             )
         ]
 

@@ -8,14 +8,18 @@ so there is one machine however many people are talking.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from transitions import EventData, Machine
 
 from dialogs.content import Content
-from dialogs.record import Conversation
+from dialogs.record import Answer, Conversation
 from dialogs.types import Option
 from dialogs.understanding import Reader, Vocabulary
+
+ESTIMATES = 4096
+"""How many progress estimates an interview keeps (by position and answers so far)."""
 
 
 class Interview:
@@ -54,6 +58,8 @@ class Interview:
         }
         self._known = {qid: frozenset(spec.options) for qid, spec in content.questions.items()}
         self._states = frozenset(content.states)
+        self._order = [s for s in content.states if s in content.questions]
+        self._estimate = lru_cache(maxsize=ESTIMATES)(self._count)
         self.readers = {
             locale: Reader(content.questions, texts) for locale, texts in content.locales.items()
         }
@@ -77,6 +83,28 @@ class Interview:
 
     def is_question(self, state: str) -> bool:
         return state in self.content.questions
+
+    def estimate(self, record: Conversation) -> int:
+        """How many questions this interview may ask in all, were the answers so far to stay.
+
+        The answered ones, the current one, and the later ones still worth
+        asking; a progress line shows it as "about". Cached: many people share
+        the same answers so far.
+        """
+        return self._estimate(record.state, frozenset(record.answers.items()))
+
+    def _count(self, state: str, given: frozenset[tuple[str, Answer]]) -> int:
+        answers = dict(given)
+        verdict = self.content.rules.verdict(answers)
+        asked = len(answers) + 1
+        if verdict.rule.ends_interview or state not in self._order:
+            return asked
+        later = self._order[self._order.index(state) + 1 :]
+        return asked + sum(
+            q not in answers
+            and (q in self.content.always or self.content.rules.could_change(q, answers, verdict))
+            for q in later
+        )
 
     def knows(self, record: Conversation) -> bool:
         """Whether ``record`` still fits this content: its state and answers exist."""

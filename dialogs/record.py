@@ -31,6 +31,13 @@ class Conversation:
     ``candidates`` are the options a typed reply to the current question could
     mean (asked back: "which of these?"); ``told`` names the questions a
     confirmed story answered, so ``/back`` can undo the story as a whole.
+
+    ``asked`` is the version at which the current question (or prompt) was
+    put: the step token in its buttons, unchanged by ticks, so quick taps on
+    one question are never stale. ``shown`` is the platform's opaque
+    reference to the message showing it (any process can edit it after a
+    restart); ``draft`` the options ticked so far on a multi-choice question.
+    Both are cleared whenever the current question changes.
     """
 
     key: str
@@ -47,6 +54,9 @@ class Conversation:
     candidates: tuple[str, ...] = ()
     story: dict[str, Answer] = field(default_factory=dict)
     told: tuple[str, ...] = ()
+    asked: int = 0
+    shown: str | None = None
+    draft: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         """Serialise for a store; multi answers (tuples) become JSON lists; the
@@ -63,6 +73,9 @@ class Conversation:
             "notice": self.notice,
             "pending": self.pending,
             "inactive": self.inactive,
+            "asked": self.asked,
+            "shown": self.shown,
+            "draft": self.draft,
         }
         for name in ("candidates", "story", "told"):
             if getattr(self, name):
@@ -90,10 +103,14 @@ class Conversation:
                 candidates=tuple(_typed(c, str) for c in data.get("candidates", ())),
                 story=_answers(data.get("story", {})),
                 told=tuple(_typed(q, str) for q in data.get("told", ())),
+                # Records from before these fields: buttons carry the version as step.
+                asked=_typed(data.get("asked", data["version"]), int),
+                shown=data.get("shown"),
+                draft=tuple(_typed(o, str) for o in data.get("draft", ())),
             )
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise CorruptRecord(f"unreadable conversation record: {exc}") from exc
-        for name in ("notice", "pending"):
+        for name in ("notice", "pending", "shown"):
             if getattr(record, name) is not None and not isinstance(getattr(record, name), str):
                 raise CorruptRecord(f"unreadable conversation record: {name} is not text")
         return record

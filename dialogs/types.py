@@ -32,6 +32,11 @@ class Incoming:
     ``question`` and ``step`` come with button presses so that a press on a
     stale button is never applied to another question. ``event_id`` is the
     platform's id for the delivery, used to apply a redelivered event once.
+    ``action`` says what a press does: ``answer`` submits ``choice``;
+    ``toggle`` ticks or unticks the one option in ``choice`` in the stored
+    draft; ``done`` submits the stored draft. ``ref`` is the platform
+    reference of the message whose control was pressed, so a stale copy
+    can lose its controls.
     """
 
     text: str | None = None
@@ -41,6 +46,8 @@ class Incoming:
     question: str | None = None
     step: int | None = None
     event_id: str | None = None
+    action: Literal["answer", "toggle", "done"] = "answer"
+    ref: str | None = None
 
     @classmethod
     def from_text(cls, line: str, event_id: str | None = None) -> Incoming:
@@ -64,7 +71,15 @@ class Option:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Question:
-    """Ask the person something; ``step`` goes into buttons to detect stale presses."""
+    """Ask the person something; ``step`` goes into buttons to detect stale presses.
+
+    ``number`` counts the questions so far and ``total`` is the engine's
+    estimate of how many this interview will ask (0 for prompts).
+    ``selected`` is the stored draft of a multi-choice question.
+    ``previous`` is the platform reference of the copy already showing this
+    conversation's question: the adapter removes its controls (or, after a
+    toggle, redraws it in place); ``None`` when there is nothing to clear.
+    """
 
     id: str
     text: str
@@ -73,19 +88,28 @@ class Question:
     step: int
     number: int
     hint: str = ""
+    total: int = 0
+    selected: tuple[str, ...] = ()
+    previous: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Message:
-    """Anything else the bot says. ``kind="error"`` marks an answer it could not use;
-    ``kind="answered"`` says what was understood (``question`` is its id). ``key`` is
-    the message key of the locale the text came from, so a front end may show its own
-    variant of it (the terminal's help)."""
+    """Anything else the bot says. ``kind="error"`` marks an answer it could not use.
+
+    ``answered`` echoes what was understood (``question`` is its id); ``closed``
+    and ``notice`` answer a tap that changes nothing (a stale control, Done with
+    nothing ticked): a short notice (toast or ephemeral), and no question follows.
+    ``previous`` is the platform reference of a question copy whose controls must
+    go (marked answered for ``answered``). ``key`` is the locale's message key the
+    text came from, so a front end may show its own variant (the terminal's help).
+    """
 
     text: str
-    kind: Literal["info", "error", "answered", "closed"] = "info"
+    kind: Literal["info", "error", "answered", "closed", "notice"] = "info"
     question: str | None = None
     key: str | None = None
+    previous: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,7 +129,8 @@ class Outcome:
     once, never contradicted), then what the person said. ``sections`` and
     ``text`` are the full form; ``short`` and ``short_text`` the short form
     that fits one phone screen (what it may be, at most three things to do
-    now, the signs that mean calling the emergency number).
+    now, the signs that mean calling the emergency number). ``step`` is the
+    step token for its controls ("More details", "Sources"), like a question's.
     """
 
     category: str
@@ -121,6 +146,7 @@ class Outcome:
     instruction: str = ""
     short: tuple[Section, ...] = ()
     short_text: str = field(default="", compare=False)
+    step: int = 0
 
 
 Reply = Question | Message | Outcome

@@ -9,10 +9,10 @@ one per person per :data:`REFUSALS_EVERY` seconds, noting how many were skipped.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from bot.app import App
 from bot.ops.actions import Actor, Operations, iso
@@ -79,9 +79,7 @@ class Operators:
             return [await self.status(actor)]
         if verb == "show" and len(words) == 2:
             found = await self.ops.show(actor, words[1])
-            return [
-                json.dumps(found, indent=1) if found else f"No conversation with key {words[1]}."
-            ]
+            return [readable(found) if found else f"No conversation with key {words[1]}."]
         if verb == "restart" and len(words) >= 2:
             if words[1].lower() == "all":
                 return [await self.restart_all(actor, confirmed=words[2:] == ["confirm"])]
@@ -158,3 +156,31 @@ class Operators:
             return "This restarts every interview. Send /op restart all confirm within 2 minutes to go ahead."
         count = await self.ops.restart_all(actor)
         return f"Restarted {count} interview(s); each person is told on their next message."
+
+
+def readable(found: dict[str, Any]) -> str:
+    """One conversation (:meth:`Operations.describe`) as lines to read in a chat.
+
+    ``crampbot admin show --json`` keeps the JSON for scripts.
+    """
+    outcome = found["outcome"]
+    result = "not yet"
+    if outcome:
+        also = f", also {', '.join(outcome['also'])}" if outcome["also"] else ""
+        result = f"{outcome['category']} ({outcome['urgency']}{also})"
+    waiting = f", waiting for the {found['pending']} prompt" if found["pending"] else ""
+    answers = [
+        f"  {q}: {', '.join(a) if isinstance(a, list) else a}" for q, a in found["answers"].items()
+    ]
+    return "\n".join(
+        [
+            f"Conversation {found['key']}",
+            f"State: {found['state']}{waiting}",
+            "Answers:" if answers else "Answers: none yet",
+            *answers,
+            f"Outcome: {result}",
+            f"Started {found['created_at']}, last active {found['updated_at']}",
+            f"Content version {found['dialog_version']}, record version {found['version']}"
+            + (", person unreachable" if found["inactive"] else ""),
+        ]
+    )

@@ -3,21 +3,27 @@
 Telegram allows 64 bytes of ``callback_data`` and Discord 100 characters of
 ``custom_id``; every format here packs into at most 64 bytes, checked when packed.
 
-- ``cb:<kind>:<step>:<question>:<payload>`` (:data:`BUTTON`): ``pick`` (payload
-  is one option id), ``toggle`` (the hex bit mask of options chosen after the
-  press) and ``done`` (the hex mask of the chosen options);
+- ``cb:<kind>:<step>:<question>:<payload>`` (:data:`BUTTON`): ``pick`` and
+  ``toggle`` (payload is one option id) and ``done`` (payload ``draft``: Done
+  submits the selection stored on the server, never one carried in a button);
 - ``cbsel:<step>:<question>`` (:data:`SELECT`): Discord's select menu of a
   multi question (the values are option ids);
+- ``cbout:<step>:<view>`` (:data:`OUTCOME`): "More details" and "Sources" on an
+  outcome; ``view`` is what to show after the press (``d`` details, ``s``
+  sources, ``ds`` both), so a press is the same whenever it is delivered;
 - ``cbdm`` (:data:`DM`): Discord's "continue in DMs".
 
-Option masks index the question's options in content order, so the data stays
-short whatever the labels are. Anything that does not parse is ``None``.
+Discord's components parse these with :data:`PICK`, :data:`TOGGLE` and
+:data:`DONE` (the kinds of :data:`BUTTON` one by one) as templates.
+
+Anything that does not parse is ``None``.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from dialogs import Incoming, Question
 
@@ -55,7 +61,18 @@ BUTTON = Format(
 )
 PICK = Format(rf"cb:pick:{_STEP}:{_QUESTION}:{_PAYLOAD}", "cb:pick:{step}:{question}:{payload}")
 SELECT = Format(rf"cbsel:{_STEP}:{_QUESTION}", "cbsel:{step}:{question}")
+OUTCOME = Format(rf"cbout:{_STEP}:(?P<view>d|s|ds)", "cbout:{step}:{view}")
+DRAFT = "draft"
+ACTIONS: dict[str, Literal["answer", "toggle", "done"]] = {
+    "pick": "answer",
+    "toggle": "toggle",
+    "done": "done",
+}
 DM = Format("cbdm", "cbdm")
+TOGGLE = Format(
+    rf"cb:toggle:{_STEP}:{_QUESTION}:{_PAYLOAD}", "cb:toggle:{step}:{question}:{payload}"
+)
+DONE = Format(rf"cb:done:{_STEP}:{_QUESTION}:{DRAFT}", "cb:done:{step}:{question}:" + DRAFT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,18 +84,18 @@ class Press:
     question: str
     payload: str
 
-    def chosen(self, question: Question) -> tuple[str, ...] | None:
-        """The option ids this press stands for, against ``question``'s options."""
-        ids = [o.id for o in question.options]
-        if self.kind == "pick":
-            return (self.payload,)
-        mask = _mask(self.payload)
-        if mask is None or mask >> len(ids):
-            return None
-        return tuple(o for i, o in enumerate(ids) if mask >> i & 1)
-
-    def incoming(self, options: tuple[str, ...], event_id: str | None) -> Incoming:
-        return Incoming(choice=options, question=self.question, step=self.step, event_id=event_id)
+    def incoming(self, event_id: str | None, ref: str | None = None) -> Incoming:
+        """The engine event: pick answers, toggle ticks one option, done submits the draft;
+        ``ref`` is the platform's reference of the pressed message."""
+        action = ACTIONS[self.kind]
+        return Incoming(
+            choice=() if action == "done" else (self.payload,),
+            question=self.question,
+            step=self.step,
+            event_id=event_id,
+            action=action,
+            ref=ref,
+        )
 
 
 def encode(kind: str, step: int, question: str, payload: str) -> str:
@@ -89,18 +106,18 @@ def pick(question: Question, option: str) -> str:
     return encode("pick", question.step, question.id, option)
 
 
-def mask_of(question: Question, chosen: tuple[str, ...] | frozenset[str]) -> str:
-    return format(sum(1 << i for i, o in enumerate(question.options) if o.id in chosen), "x")
+def toggle(question: Question, option: str) -> str:
+    """Data for the tick box of ``option``: each press flips it in the stored draft."""
+    return encode("toggle", question.step, question.id, option)
 
 
-def toggle(question: Question, chosen: frozenset[str], option: str) -> str:
-    """Data for the button of ``option``: the mask after toggling it."""
-    after = chosen ^ {option}
-    return encode("toggle", question.step, question.id, mask_of(question, after))
+def done(question: Question) -> str:
+    return encode("done", question.step, question.id, DRAFT)
 
 
-def done(question: Question, chosen: frozenset[str]) -> str:
-    return encode("done", question.step, question.id, mask_of(question, chosen))
+def outcome(step: int, view: str) -> str:
+    """Data for an outcome button that shows ``view`` (``d``, ``s`` or ``ds``)."""
+    return OUTCOME.pack(step=step, view=view)
 
 
 def decode(data: str | None) -> Press | None:
@@ -109,10 +126,3 @@ def decode(data: str | None) -> Press | None:
     if fields is None:
         return None
     return Press(fields["kind"], int(fields["step"]), fields["question"], fields["payload"])
-
-
-def _mask(payload: str) -> int | None:
-    try:
-        return int(payload, 16)
-    except ValueError:
-        return None

@@ -155,12 +155,11 @@ async def test_stale_press_is_not_applied_when_question_moved_on(chat: Chat) -> 
     assert chat.question.id == "where"
     chat.replies = [old]
     await chat.press("chest_pain")
-    assert chat.kinds()[0] == "closed"
-    assert chat.question.id == "where"
+    assert chat.kinds() == ["closed"], "a notice, not a second copy of the question"
     await chat.say("/back")
     chat.replies = [old]
     await chat.press("none")
-    assert chat.kinds()[0] == "closed", "a press from before /back has an old step"
+    assert chat.kinds() == ["closed"], "a press from before /back has an old step"
 
 
 async def test_press_for_another_question_is_closed_when_ids_differ(chat: Chat) -> None:

@@ -8,6 +8,14 @@ calls (login, command sync, messages, DMs, interaction callbacks, followups,
 ``@original`` edits), records every request, keeps the messages the bot sent,
 and fails the next matching call on demand (429 with ``retry_after``, 403).
 :class:`Person` drives it like a chat user.
+
+It is as strict as Discord where a bot can get things wrong: every interaction
+is acknowledged exactly once and within 3 seconds (a second callback is a 400,
+a late one a 404, and :meth:`FakeDiscord.unacknowledged` lists the ones never
+answered); an ephemeral message is seen only by its person and edited only
+through its own interaction's token; message bodies over the limits (2000
+characters, 5 rows of 5 buttons, 25 select options, 80-character labels,
+100-character custom ids) are refused with 400 "Invalid Form Body".
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import asyncio
 import itertools
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +36,10 @@ GUILD_ID = 200000000000000001
 CHANNEL_ID = 300000000000000001
 TIMESTAMP = "2026-01-01T00:00:00.000000+00:00"
 EPHEMERAL = 64
-BUTTON, SELECT = 2, 3
+ROW, BUTTON, SELECT = 1, 2, 3
+ACK_SECONDS = 3.0
+CONTENT_MAX, ROWS_MAX, ROW_BUTTONS, SELECT_OPTIONS = 2000, 5, 5, 25
+LABEL_MAX, OPTION_MAX, CUSTOM_ID_MAX, PLACEHOLDER_MAX = 80, 100, 100, 150
 BOT_USER = {
     "id": str(APP_ID),
     "username": "Cramp Helper",
@@ -75,6 +87,14 @@ class Sent:
     def embeds(self) -> list[dict[str, Any]]:
         return list(self.payload.get("embeds") or [])
 
+    def seen_by(self, user_id: int) -> bool:
+        """Whether ``user_id`` sees this message (an ephemeral one only its person sees)."""
+        return not self.ephemeral or self.user == user_id
+
+    def live(self) -> list[dict[str, Any]]:
+        """The components a person can still click."""
+        return [c for c in self.components() if not c.get("disabled")]
+
     def components(self) -> list[dict[str, Any]]:
         """The message's interactive components (buttons and selects), flattened."""
         return [
@@ -88,10 +108,10 @@ class Sent:
             if c.get("disabled"):
                 continue
             match = re.match(
-                r"^(?:cb:pick:\d+:([a-z_]+):|cbsel:\d+:([a-z_]+)$)", c.get("custom_id", "")
+                r"^(?:cb:pick|cb:toggle|cb:done|cbsel):\d+:([a-z_]+)(?::|$)", c.get("custom_id", "")
             )
             if match:
-                return match.group(1) or match.group(2)
+                return match.group(1)
         return None
 
     def text(self) -> str:
@@ -120,6 +140,9 @@ class FakeDiscord:
         self._faults: list[tuple[str, re.Pattern[str], int, dict[str, Any]]] = []
         self._interactions: dict[str, dict[str, Any]] = {}
         self._acked: set[str] = set()
+        self._dispatched: dict[str, None] = {}
+        self.refused: list[tuple[str, str]] = []
+        self.deleted: list[Sent] = []
         self._sockets: list[web.WebSocketResponse] = []
         self._events: list[dict[str, Any]] = []
         self._session: str = ""
@@ -179,6 +202,8 @@ class FakeDiscord:
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         """Send a gateway event; one sent while disconnected is replayed on RESUME."""
         frame = {"op": 0, "t": event, "s": len(self._events) + 1, "d": data}
+        if event == "INTERACTION_CREATE":
+            self._dispatched.setdefault(str(data["id"]), None)
         self._events.append(frame)
         for ws in list(self._sockets):
             if not ws.closed:
@@ -186,6 +211,14 @@ class FakeDiscord:
 
     def since(self, mark: int) -> list[Call]:
         return self.calls[mark:]
+
+    def unacknowledged(self) -> list[str]:
+        """Interactions dispatched but never acknowledged (Discord shows "This interaction failed")."""
+        return [i for i in self._dispatched if i not in self._acked]
+
+    def live(self, user: int) -> list[Sent]:
+        """Messages ``user`` sees that still have components they can click."""
+        return [m for m in self.sent_to(user) if m.live()]
 
     def sent_to(self, user: int) -> list[Sent]:
         """Messages that ``user`` can see: their DMs and ephemeral replies, in order."""
@@ -305,7 +338,16 @@ class FakeDiscord:
             payload["channel_id"] = str(CHANNEL_ID)
         if message is not None:
             payload["message"] = message
-        self._interactions[token] = {"user": int(user["id"]), "message": message, "original": None}
+        self._interactions[token] = {
+            "id": str(iid),
+            "kind": kind,
+            "user": int(user["id"]),
+            "who": user,
+            "message": message,
+            "original": None,
+            "own": set(),
+            "at": time.monotonic(),
+        }
         return payload
 
     def dm_channel(self, user_id: int) -> int:
@@ -425,19 +467,34 @@ class FakeDiscord:
                 return {"id": str(self.dm_channel(user_id)), "type": 1, "recipients": [recipient]}
             case "POST", ["channels", channel, "messages"]:
                 users = {v: k for k, v in self.dm_channels.items()}
+                if problem := invalid(body):
+                    return self._refuse(path, problem)
                 return self._store(
                     self.message(int(channel), BOT_USER, **body), users.get(int(channel))
                 )
             case "PATCH", ["channels", _, "messages", message_id]:
+                found = self.messages.get(int(message_id))
+                if found is not None and found.ephemeral:
+                    # An ephemeral message is edited only through its interaction's token.
+                    return 404, {"message": "Unknown Message", "code": 10008}
                 return self._edit(int(message_id), body)
             case "POST", ["interactions", interaction_id, token, "callback"]:
                 return self._callback(interaction_id, token, body)
             case "POST", ["webhooks", _, token]:
                 return self._followup(token, body)
+            case "GET" | "DELETE", ["webhooks", _, token, "messages", which]:
+                seen = self._interactions.get(token, {})
+                target = seen.get("original") if which == "@original" else int(which)
+                if target is None or target not in seen.get("own", ()):
+                    return 404, {"message": "Unknown Message", "code": 10008}
+                if method == "GET":
+                    return self.messages[int(target)].payload
+                self.deleted.append(self.messages.pop(int(target)))
+                return None
             case "PATCH", ["webhooks", _, token, "messages", which]:
                 seen = self._interactions.get(token, {})
                 target = seen.get("original") if which == "@original" else int(which)
-                if target is None:
+                if target is None or target not in seen.get("own", ()):
                     return 404, {"message": "Unknown Message", "code": 10008}
                 return self._edit(int(target), body)
         return 404, {"message": f"404: Not Found ({method} {path})", "code": 0}
@@ -449,8 +506,8 @@ class FakeDiscord:
                 "id": str(next(self._ids)),
                 "application_id": str(APP_ID),
                 "version": "1",
-                "default_member_permissions": None,
-                "dm_permission": True,
+                "default_member_permissions": c.get("default_member_permissions"),
+                "dm_permission": c.get("dm_permission", True),
             }
             | ({"guild_id": scope} if scope != "global" else {})
             for c in body
@@ -469,6 +526,8 @@ class FakeDiscord:
         sent = self.messages.get(message_id)
         if sent is None:
             return 404, {"message": "Unknown Message", "code": 10008}
+        if problem := invalid({**sent.payload, **body}):
+            return self._refuse(f"edit {message_id}", problem)
         sent.history.append(dict(sent.payload))
         sent.payload.update(body, edited_timestamp=TIMESTAMP)
         self.touched.append(message_id)
@@ -476,42 +535,67 @@ class FakeDiscord:
             self.asked[sent.user] = sent
         return sent.payload
 
+    def _refuse(self, what: str, problem: str) -> tuple[int, dict[str, Any]]:
+        self.refused.append((what, problem))
+        return 400, {"message": "Invalid Form Body", "code": 50035, "errors": problem}
+
     def _callback(self, interaction_id: str, token: str, body: dict[str, Any]) -> Any:
-        if token not in self._interactions:
+        seen = self._interactions.get(token)
+        if seen is None or time.monotonic() - seen["at"] > ACK_SECONDS:
             return 404, {"message": "Unknown interaction", "code": 10062}
         if interaction_id in self._acked:
             return 400, {"message": "Interaction has already been acknowledged.", "code": 40060}
-        self._acked.add(interaction_id)
-        seen = self._interactions[token]
         kind, data = body["type"], body.get("data") or {}
+        if kind in (6, 7) and seen["message"] is None:
+            return self._refuse(f"callback {interaction_id}", "no message to update")
+        if problem := invalid(data):
+            return self._refuse(f"callback {interaction_id}", problem)
+        self._acked.add(interaction_id)
         response: dict[str, Any] = {"id": interaction_id, "type": kind}
         response["response_message_loading"] = kind == 5
         response["response_message_ephemeral"] = bool(int(data.get("flags") or 0) & EPHEMERAL)
         resource: dict[str, Any] = {"type": kind}
         if kind in (4, 5):
             channel = self.dm_channels.get(seen["user"], CHANNEL_ID)
-            message = self.message(channel, BOT_USER, **{k: v for k, v in data.items()})
+            message = self.message(channel, BOT_USER, **self._made_by(seen), **data)
             self._store(message, seen["user"] if response["response_message_ephemeral"] else None)
             seen["original"], seen["loading"] = int(message["id"]), kind == 5
+            seen["own"].add(seen["original"])
             response["response_message_id"] = message["id"]
             resource["message"] = message
-        elif kind in (6, 7) and seen["message"] is not None:
+        elif kind in (6, 7):
             seen["original"] = int(seen["message"]["id"])
+            seen["own"].add(seen["original"])
             if kind == 7:
                 resource["message"] = self._edit(seen["original"], data)
         return {"interaction": response, "resource": resource}
 
     def _followup(self, token: str, body: dict[str, Any]) -> Any:
         seen = self._interactions.get(token)
-        if seen is None:
+        if seen is None or seen["id"] not in self._acked:
             return 404, {"message": "Unknown Webhook", "code": 10015}
         if seen.pop("loading", False):
             # The first followup after a "thinking" defer replaces the loading message.
             return self._edit(seen["original"], body)
+        if problem := invalid(body):
+            return self._refuse(f"followup {seen['id']}", problem)
         channel = self.dm_channels.get(seen["user"], CHANNEL_ID)
         private = bool(int(body.get("flags") or 0) & EPHEMERAL) or channel != CHANNEL_ID
-        message = self.message(channel, BOT_USER, webhook_id=str(APP_ID), **body)
+        message = self.message(
+            channel, BOT_USER, webhook_id=str(APP_ID), **self._made_by(seen), **body
+        )
+        seen["own"].add(int(message["id"]))
         return self._store(message, seen["user"] if private else None)
+
+    def _made_by(self, seen: dict[str, Any]) -> dict[str, Any]:
+        """The ``interaction_metadata`` of a message made in answer to an interaction."""
+        metadata = {
+            "id": seen["id"],
+            "type": seen["kind"],
+            "user": seen["who"],
+            "authorizing_integration_owners": {},
+        }
+        return {"interaction_metadata": metadata}
 
 
 @dataclass
@@ -559,17 +643,68 @@ class Person:
         return self.fake.message(channel, self.payload, text)
 
     def answer_payload(self, message: Sent, answer: str | list[str]) -> dict[str, Any]:
-        """Click the component that gives ``answer`` (an option id, or ids for a select)."""
+        """Click the component that gives ``answer`` (an option id, or ids for a select).
+
+        On a multi question's ticks, this ticks the first of ``answer``
+        (:meth:`answer_payloads` gives the ticks and Done).
+        """
         for c in message.components():
             if c["type"] == SELECT:
                 return self.click_payload(
                     message, c["custom_id"], list(answer) if isinstance(answer, list) else [answer]
                 )
         wanted = answer[0] if isinstance(answer, list) else answer
-        for c in message.components():
-            if c["custom_id"].endswith(f":{wanted}"):
-                return self.click_payload(message, c["custom_id"])
-        raise AssertionError(f"no component for {answer!r} in message {message.id}")
+        return self.click_payload(message, self.component(message, f":{wanted}"))
+
+    def component(self, message: Sent, ending: str) -> str:
+        """The custom id of the live component of ``message`` whose id ends with ``ending``."""
+        for c in message.live():
+            if c["custom_id"].endswith(ending):
+                return str(c["custom_id"])
+        raise AssertionError(f"no component ending {ending!r} in message {message.id}")
+
+    def ticks(self, message: Sent) -> bool:
+        """Whether ``message`` asks with ticks and a Done button."""
+        return any(c["custom_id"].startswith("cb:done:") for c in message.live())
+
+    def done_id(self, message: Sent) -> str:
+        """The custom id of the Done button of ``message``."""
+        return next(
+            str(c["custom_id"]) for c in message.live() if c["custom_id"].startswith("cb:done:")
+        )
+
+
+def invalid(body: dict[str, Any]) -> str | None:
+    """What in a message body breaks Discord's limits, or ``None`` when it fits."""
+    if len(body.get("content") or "") > CONTENT_MAX:
+        return "content: must be 2000 or fewer in length"
+    rows = body.get("components") or []
+    if len(rows) > ROWS_MAX:
+        return "components: must be 5 or fewer in length"
+    ids: list[str] = []
+    for row in rows:
+        items = row.get("components") or []
+        if row.get("type") != ROW or not items:
+            return "components: a top-level component must be a non-empty action row"
+        selects = [c for c in items if c.get("type") == SELECT]
+        if (selects and len(items) > 1) or len(items) > ROW_BUTTONS:
+            return "components: a row holds one select menu or at most 5 buttons"
+        for c in items:
+            ids.append(c.get("custom_id") or "")
+            if len(ids[-1]) > CUSTOM_ID_MAX or (c.get("style") != 5 and not ids[-1]):
+                return "custom_id: must be 1 to 100 characters"
+            if len(c.get("label") or "") > LABEL_MAX:
+                return "label: must be 80 or fewer in length"
+            if len(c.get("placeholder") or "") > PLACEHOLDER_MAX:
+                return "placeholder: must be 150 or fewer in length"
+            options = c.get("options")
+            if c.get("type") == SELECT and not 0 < len(options or []) <= SELECT_OPTIONS:
+                return "options: must be 1 to 25 in length"
+            if any(len(o.get("label", "")) > OPTION_MAX for o in options or []):
+                return "options.label: must be 100 or fewer in length"
+    if len(ids) != len(set(ids)):
+        return "custom_id: must be unique in a message"
+    return None
 
 
 def _application() -> dict[str, Any]:

@@ -5,6 +5,12 @@ updates, keeps the messages the bot sent (text parsed from HTML the way
 Telegram does, with their current keyboards), and fails the next call of a
 method on demand (429 with retry_after, 403, 500, a dropped connection, a
 group migrated to a supergroup, "message is not modified").
+
+It is as strict as the platform where the bot could go wrong: every callback
+query must be answered, once (:meth:`FakeBotApi.unanswered` lists the ones
+that were not); an edit that changes nothing is "message is not modified";
+texts, buttons, callback data and toast texts have Telegram's limits; a reply
+must name a message of its chat.
 """
 
 from __future__ import annotations
@@ -41,10 +47,23 @@ FAILURES: dict[str, tuple[int, dict[str, Any]]] = {
     "not_modified": (400, {"description": "Bad Request: message is not modified"}),
 }
 JSON_FIELDS = frozenset(
-    {"reply_markup", "commands", "scope", "allowed_updates", "entities", "link_preview_options"}
+    {
+        "reply_markup",
+        "commands",
+        "scope",
+        "allowed_updates",
+        "entities",
+        "link_preview_options",
+        "reply_parameters",
+    }
 )
 INT_FIELDS = frozenset({"chat_id", "message_id", "message_thread_id", "offset", "timeout", "limit"})
 MESSAGE_LIMIT = 4096
+CALLBACK_DATA_BYTES = 64
+ANSWER_TEXT_LIMIT = 200
+BUTTONS_PER_ROW = 8
+BUTTONS_PER_KEYBOARD = 100
+QUERY_INVALID = "query is too old and response timeout expired or query ID is invalid"
 TAGS = {
     "b": "bold",
     "strong": "bold",
@@ -131,6 +150,8 @@ class FakeBotApi:
         self.calls: list[Call] = []
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.chat_types: dict[int, str] = {}
+        self.queries: dict[str, int] = {}  # callback query id -> times answered
+        self.incoming: set[tuple[int, int]] = set()  # (chat, message) the people sent
         self.port = 0
         self._updates: list[dict[str, Any]] = []
         self._faults: dict[str, list[_Fault]] = {}
@@ -165,8 +186,34 @@ class FakeBotApi:
     def next_update_id(self) -> int:
         return next(self._update_ids)
 
+    def note(self, update: dict[str, Any]) -> None:
+        """Know what an update brings (a callback query to answer, a message to reply to)."""
+        query = update.get("callback_query")
+        if isinstance(query, dict) and "id" in query:
+            self.queries.setdefault(str(query["id"]), 0)
+        message = update.get("message")
+        if isinstance(message, dict) and isinstance(message.get("chat"), dict):
+            self.incoming.add((message["chat"].get("id"), message.get("message_id")))
+
+    def unanswered(self) -> list[str]:
+        """Callback queries the bot never answered (a spinner left on the person's button)."""
+        return [q for q, times in self.queries.items() if times == 0]
+
+    def live_keyboards(self, chat_id: int) -> list[dict[str, Any]]:
+        """The bot's messages in ``chat_id`` that still have buttons to press."""
+        return [
+            m
+            for m in self.chat_messages(chat_id)
+            if any(
+                "callback_data" in b
+                for row in m.get("reply_markup", {}).get("inline_keyboard", [])
+                for b in row
+            )
+        ]
+
     async def enqueue(self, update: dict[str, Any]) -> None:
         """Make ``update`` available to the bot's next getUpdates."""
+        self.note(update)
         async with self._changed:
             self._updates.append(update)
             self._changed.notify_all()
@@ -254,18 +301,49 @@ class FakeBotApi:
         if method == "getMe":
             return BOT_USER
         if method == "sendMessage":
+            _check_markup(params)
+            self._check_reply(params)
             return self._new_message(params)
         if method in ("editMessageText", "editMessageReplyMarkup"):
+            _check_markup(params)
             message = self.messages.get((params["chat_id"], params["message_id"]))
             if message is None:
                 raise ValueError("message to edit not found")
+            edited = dict(message)
             if method == "editMessageText":
-                message.update(_text(params))
-            message.pop("reply_markup", None)
-            if "reply_markup" in params:
-                message["reply_markup"] = params["reply_markup"]
+                edited.update(_text(params))
+            edited.pop("reply_markup", None)
+            if params.get("reply_markup"):
+                edited["reply_markup"] = params["reply_markup"]
+            if edited == message:
+                raise ValueError(
+                    "message is not modified: specified new message content and reply markup"
+                    " are exactly the same as a current content and reply markup of the message"
+                )
+            message.clear()
+            message.update(edited)
             return message
-        return True  # setMyCommands, answerCallbackQuery, deleteWebhook, setWebhook, ...
+        if method == "answerCallbackQuery":
+            return self._answer_query(params)
+        return True  # setMyCommands, deleteWebhook, setWebhook, ...
+
+    def _answer_query(self, params: dict[str, Any]) -> bool:
+        query = str(params.get("callback_query_id"))
+        if self.queries.get(query, 1) != 0:  # unknown, or answered already
+            raise ValueError(QUERY_INVALID)
+        if len(str(params.get("text", ""))) > ANSWER_TEXT_LIMIT:
+            raise ValueError("MESSAGE_TOO_LONG")
+        self.queries[query] = 1
+        return True
+
+    def _check_reply(self, params: dict[str, Any]) -> None:
+        reply = params.get("reply_parameters")
+        if not reply:
+            return
+        target = (reply.get("chat_id", params["chat_id"]), reply.get("message_id"))
+        known = target in self.incoming or target in self.messages
+        if not known and not reply.get("allow_sending_without_reply"):
+            raise ValueError("message to be replied not found")
 
     def _new_message(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = params["chat_id"]
@@ -284,6 +362,24 @@ class FakeBotApi:
             message["is_topic_message"] = True
         self.messages[(chat_id, message["message_id"])] = message
         return message
+
+
+def _check_markup(params: dict[str, Any]) -> None:
+    """Telegram's limits on an inline keyboard: rows, buttons, texts and callback data."""
+    rows = (params.get("reply_markup") or {}).get("inline_keyboard", [])
+    if sum(len(row) for row in rows) > BUTTONS_PER_KEYBOARD:
+        raise ValueError("reply markup is too long")
+    for row in rows:
+        if not row or len(row) > BUTTONS_PER_ROW:
+            raise ValueError("BUTTON_ROWS_INVALID")
+        for button in row:
+            if not str(button.get("text", "")).strip():
+                raise ValueError("BUTTON_TEXT_INVALID")
+            data = button.get("callback_data")
+            if data is not None and not 1 <= len(str(data).encode()) <= CALLBACK_DATA_BYTES:
+                raise ValueError("BUTTON_DATA_INVALID")
+            if data is None and "url" not in button:
+                raise ValueError("BUTTON_TYPE_INVALID")
 
 
 def _text(params: dict[str, Any]) -> dict[str, Any]:

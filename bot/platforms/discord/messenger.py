@@ -1,11 +1,13 @@
 """The Discord adapter: slash commands, persistent components and DMs in front of the engine.
 
 A thin edge: it turns interactions and DM messages into :class:`Incoming`
-events for ``Engine.handle`` and renders the replies (see
-:mod:`bot.platforms.discord.render`). In server channels everything is ephemeral; in DMs
-the interview runs as normal messages and typed answers work as in the
-terminal. Every interaction is deferred before the engine or store is touched,
-and every handler runs inside :meth:`CrampClient.handling`, the one place that
+events for ``Engine.handle`` and hands the replies to a
+:class:`~bot.platforms.discord.delivery.Screen`, which decides where they go
+(in a server, one ephemeral message per interview edited in place; in DMs,
+normal messages that the record can find again). Every interaction is
+acknowledged exactly once, before the engine or store is touched (a click the
+bot does not know, or on another member's message, gets a short notice), and
+every handler runs inside :meth:`CrampClient.handling`, the one place that
 reports a failure and signals the event done. The components and their
 ``custom_id`` formats are in :mod:`bot.platforms.discord.components`.
 """
@@ -17,7 +19,7 @@ import contextlib
 import logging
 import sys
 from collections.abc import AsyncIterator
-from typing import Any, Protocol
+from typing import Any
 
 import discord
 import yarl
@@ -26,12 +28,13 @@ from discord.app_commands import locale_str
 
 from bot.app import App
 from bot.ops.startup import log_started
-from bot.platforms.chat import MessageRefs, OperatorCommands, pack
+from bot.platforms.chat import OperatorCommands, pack
 from bot.platforms.discord import render
 from bot.platforms.discord.command_sync import sync_if_changed
-from bot.platforms.discord.components import ChoiceSelect, DmButton, PickButton, question_view
+from bot.platforms.discord.components import COMPONENTS, Action, known, outcome_view
+from bot.platforms.discord.delivery import Ref, Screen
 from bot.settings import Settings
-from dialogs import ConversationKey, Incoming, Message, Outcome, Question, Reply
+from dialogs import ConversationKey, Incoming, Outcome, Reply
 
 log = logging.getLogger(__name__)
 
@@ -70,18 +73,18 @@ class CrampClient(discord.Client):
         intents.guilds = True
         intents.dm_messages = True  # DM content arrives without the message content intent
         options.setdefault("chunk_guilds_at_startup", False)
+        # No message may ping anyone, whatever its text says.
+        options.setdefault("allowed_mentions", discord.AllowedMentions.none())
         super().__init__(intents=intents, **options)
         self.app = app
         self.operators = operators
         self.tree = app_commands.CommandTree(self)
         self.tree.error(self.on_app_command_error)
-        # user id -> the last question sent in their DMs, marked answered on a typed answer
-        self.asked: MessageRefs[int, discord.Message] = MessageRefs()
         _add_commands(self)
 
     async def setup_hook(self) -> None:
         """Register the persistent components and sync the slash commands."""
-        self.add_dynamic_items(PickButton, ChoiceSelect, DmButton)
+        self.add_dynamic_items(*COMPONENTS)
         await self.tree.set_translator(ContentTranslator(self.app))
         guild = self.app.settings.discord_guild
         target = discord.Object(int(guild)) if guild else None
@@ -101,6 +104,20 @@ class CrampClient(discord.Client):
         return self.is_ready() and not self.is_closed() and self.ws is not None and self.ws.open
 
     # -- events ----------------------------------------------------------
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        """Acknowledge a click on a component no handler knows (left by an older bot) with a notice.
+
+        Without it Discord shows the person "This interaction failed".
+        """
+        if interaction.type is not discord.InteractionType.component:
+            return
+        data: dict[str, Any] = dict(interaction.data or {})
+        if known(str(data.get("custom_id", ""))):
+            return
+        async with self.handling(interaction):
+            texts = self.app.engine.texts(_locale(interaction))
+            await interaction.response.send_message(texts.messages["closed"], ephemeral=True)
+
     @contextlib.asynccontextmanager
     async def handling(
         self,
@@ -140,18 +157,7 @@ class CrampClient(discord.Client):
             if not acked:
                 return
             event = Incoming(command=name, args=args, event_id=str(interaction.id))
-            replies = await self.app.engine.handle(
-                self.key(interaction.user), event, _locale(interaction)
-            )
-            await self.deliver(replies, _InteractionSink(self, interaction))
-            if name == "cramps" and in_server:
-                texts = self.app.engine.texts(_locale(interaction))
-                view = discord.ui.View(timeout=None).add_item(
-                    DmButton(render.ui(texts, "button_dm"))
-                )
-                await interaction.followup.send(
-                    render.ui(texts, "dm_offer"), view=view, ephemeral=True
-                )
+            await self.step(interaction, event)
 
     async def press(
         self,
@@ -159,22 +165,58 @@ class CrampClient(discord.Client):
         question: str,
         step: int,
         chosen: tuple[str, ...],
+        action: Action = "answer",
     ) -> None:
-        """A button or select menu: apply the choice if it still belongs to the current question."""
-        in_server = interaction.guild_id is not None
-        async with self.handling(interaction, ephemeral=in_server) as acked:
+        """A button or select menu: the engine applies it if it belongs to the current question."""
+        if not await self.owned(interaction):
+            return
+        async with self.handling(interaction, ephemeral=False) as acked:
             if not acked:
                 return
+            clicked = interaction.message
             event = Incoming(
-                choice=chosen, question=question, step=step, event_id=str(interaction.id)
+                choice=chosen,
+                question=question,
+                step=step,
+                action=action,
+                event_id=str(interaction.id),
+                ref=str(Ref.of(clicked, interaction.guild_id is not None)) if clicked else None,
             )
-            replies = await self.app.engine.handle(
-                self.key(interaction.user), event, _locale(interaction)
+            await self.step(interaction, event)
+
+    async def step(self, interaction: discord.Interaction[Any], event: Incoming) -> None:
+        """Apply ``event`` and show the replies where the interaction came from."""
+        key, locale = self.key(interaction.user), _locale(interaction)
+        replies = await self.app.engine.handle(key, event, locale)
+        await Screen(self, key, locale, interaction=interaction).show(replies)
+
+    async def expand(self, interaction: discord.Interaction[Any], step: int, view: str) -> None:
+        """ "More details" or "Sources": the same outcome, shown as ``view`` in place."""
+        if not await self.owned(interaction):
+            return
+        async with self.handling(interaction, ephemeral=False) as acked:
+            if not acked:
+                return
+            key, locale = self.key(interaction.user), _locale(interaction)
+            texts = self.app.engine.texts(locale)
+            current = await self.app.engine.current(key, locale)
+            found = next((r for r in current if isinstance(r, Outcome)), None)
+            if found is None or found.step != step:
+                await interaction.followup.send(texts.messages["closed"], ephemeral=True)
+                return
+            [embeds, *_] = render.outcome_messages(found, texts, view)
+            buttons = outcome_view(
+                step, view, render.ui(texts, "button_details"), texts.outcome["sources"]
             )
-            await self.deliver(replies, _InteractionSink(self, interaction))
+            await interaction.edit_original_response(embeds=embeds, view=buttons)
 
     async def move_to_dm(self, interaction: discord.Interaction[Any]) -> None:
-        """Open a DM and send the current question there; explain if the person's DMs are closed."""
+        """Carry on in DMs: the question goes there and the server copy loses its controls.
+
+        If the person's DMs are closed, they are told and the server copy stays.
+        """
+        if not await self.owned(interaction):
+            return
         async with self.handling(interaction, ephemeral=True) as acked:
             if not acked:
                 return
@@ -187,12 +229,32 @@ class CrampClient(discord.Client):
             texts = self.app.engine.texts(locale)
             try:
                 channel = await interaction.user.create_dm()
-                await self.deliver(replies, _ChannelSink(self, channel, interaction.user.id))
+                await Screen(self, key, locale, channel=channel).show(replies)
             except discord.Forbidden:
                 log.info("interaction %s: DMs closed for this person", interaction.id)
                 await interaction.followup.send(render.ui(texts, "dm_closed"), ephemeral=True)
                 return
-            await interaction.followup.send(render.ui(texts, "dm_sent"), ephemeral=True)
+            await interaction.edit_original_response(
+                content=render.ui(texts, "dm_sent"), embeds=[], view=None
+            )
+
+    async def owned(self, interaction: discord.Interaction[Any]) -> bool:
+        """Whether the clicked message is the clicker's own; if not, a notice and nothing else.
+
+        Only a message made for this person (their interview's interaction, or
+        their DMs) is ever edited for them, whatever a crafted click names.
+        """
+        message = interaction.message
+        metadata = message.interaction_metadata if message is not None else None
+        if metadata is not None:
+            mine = metadata.user.id == interaction.user.id
+        else:
+            mine = interaction.guild_id is None
+        if not mine:
+            async with self.handling(interaction):
+                texts = self.app.engine.texts(_locale(interaction))
+                await interaction.response.send_message(texts.messages["closed"], ephemeral=True)
+        return mine
 
     async def crampinfo(self, interaction: discord.Interaction[Any], topic: str) -> None:
         """A public fact sheet: general advice only, answered at once (no store involved)."""
@@ -231,52 +293,23 @@ class CrampClient(discord.Client):
             return
         async with self.handling(dm=message):
             event = Incoming.from_text(message.content, event_id=str(message.id))
-            sink = _ChannelSink(self, message.channel, message.author.id)
             if event.command == "op" and self.operators is not None:
                 lines = await self.operators.handle(
                     PLATFORM, str(message.author.id), event.args, private=True, origin=_origin(None)
                 )
                 for chunk in pack(lines, render.CONTENT_MAX, sep="\n"):
-                    await sink.send(content=chunk)
+                    await message.channel.send(chunk)
                 return
-            locale = self.app.settings.locale
-            replies = await self.app.engine.handle(self.key(message.author), event, locale)
-            await self.deliver(replies, sink)
+            key, locale = self.key(message.author), self.app.settings.locale
+            replies = await self.app.engine.handle(key, event, locale)
+            await Screen(self, key, locale, channel=message.channel).show(replies)
 
     async def notify(self, user_id: str, replies: list[Reply]) -> None:
         """Send ``replies`` to a person's DMs (operators use it to announce a restart)."""
         user = await self.fetch_user(int(user_id))
         channel = await user.create_dm()
-        await self.deliver(replies, _ChannelSink(self, channel, user.id))
-
-    # -- rendering -------------------------------------------------------
-    async def deliver(self, replies: list[Reply], sink: _Sink) -> None:
-        """Show the engine's replies: texts go with the next question or outcome when they fit."""
-        texts: list[str] = []
-        for reply in replies:
-            if isinstance(reply, Message) and reply.kind == "answered":
-                await sink.answered(reply.text)
-            elif isinstance(reply, Message):
-                texts.append(reply.text)
-            elif isinstance(reply, Question):
-                *before, last = pack([*texts, render.question_text(reply)], render.CONTENT_MAX)
-                for text in before:
-                    await sink.send(content=text)
-                sent = await sink.send(content=last, view=question_view(reply))
-                sink.asked(sent)
-                texts = []
-            elif isinstance(reply, Outcome):
-                groups = render.outcome_messages(reply, sink.texts)
-                packed = pack(texts, render.CONTENT_MAX)
-                for text in packed[:-1]:
-                    await sink.send(content=text)
-                lead: str | None = packed[-1] if packed else None
-                for embeds in groups:
-                    await sink.send(content=lead, embeds=embeds)
-                    lead = None
-                texts = []
-        for text in pack(texts, render.CONTENT_MAX):
-            await sink.send(content=text)
+        screen = Screen(self, self.key(user), self.app.settings.locale, channel=channel)
+        await screen.show(replies)
 
     def key(self, user: discord.abc.User) -> ConversationKey:
         return ConversationKey(platform=PLATFORM, user=str(user.id))
@@ -313,81 +346,6 @@ class CrampClient(discord.Client):
         error = sys.exc_info()[1]
         log.warning("event %s failed: %s", event_method, type(error).__name__)
         log.debug("event %s failed", event_method, exc_info=error)
-
-
-class _Sink(Protocol):
-    texts: Any
-
-    async def send(self, **kwargs: Any) -> discord.Message | None: ...
-
-    async def answered(self, answer: str) -> None: ...
-
-    def asked(self, message: discord.Message | None) -> None: ...
-
-
-class _InteractionSink:
-    """Replies to an interaction: ephemeral followups in servers; edits the pressed message."""
-
-    def __init__(self, client: CrampClient, interaction: discord.Interaction[Any]) -> None:
-        self.client = client
-        self.interaction = interaction
-        self.private = interaction.guild_id is None
-        self.texts = client.app.engine.texts(_locale(interaction))
-
-    async def send(self, **kwargs: Any) -> discord.Message | None:
-        kwargs = {k: v for k, v in kwargs.items() if v is not None}
-        return await self.interaction.followup.send(ephemeral=not self.private, wait=True, **kwargs)
-
-    async def answered(self, answer: str) -> None:
-        message = self.interaction.message
-        if message is None:
-            return
-        if self.private:
-            self.client.asked.pop(self.interaction.user.id)
-        content = render.answered_text(message.content, answer)
-        await self.interaction.edit_original_response(
-            content=content, view=render.disabled(message)
-        )
-
-    def asked(self, message: discord.Message | None) -> None:
-        if self.private:
-            _remember(self.client, self.interaction.user.id, message)
-
-
-class _ChannelSink:
-    """Replies in a DM channel as normal messages; edits the last question on a typed answer."""
-
-    def __init__(self, client: CrampClient, channel: discord.abc.Messageable, user_id: int) -> None:
-        self.client = client
-        self.channel = channel
-        self.user_id = user_id
-        self.texts = client.app.engine.texts(client.app.settings.locale)
-
-    async def send(self, **kwargs: Any) -> discord.Message | None:
-        kwargs = {k: v for k, v in kwargs.items() if v is not None}
-        return await self.channel.send(**kwargs)
-
-    async def answered(self, answer: str) -> None:
-        message = self.client.asked.pop(self.user_id)
-        if message is None:
-            return
-        partial = self.client.get_partial_messageable(message.channel.id).get_partial_message(
-            message.id
-        )
-        try:
-            await partial.edit(
-                content=render.answered_text(message.content, answer), view=render.disabled(message)
-            )
-        except discord.HTTPException as exc:
-            log.info("message %s could not be marked answered: %s", message.id, type(exc).__name__)
-
-    def asked(self, message: discord.Message | None) -> None:
-        _remember(self.client, self.user_id, message)
-
-
-def _remember(client: CrampClient, user_id: int, message: discord.Message | None) -> None:
-    if message is not None:
-        client.asked.remember(user_id, message)
 
 
 async def _ack(
@@ -445,6 +403,8 @@ def _add_commands(client: CrampClient) -> None:
 
     @app_commands.command(name="op", description="Operator commands (operators only)")
     @app_commands.describe(command='For example "status" or "restart discord:123"')
+    # Hidden from members in servers; it works in DMs, where operators use it.
+    @app_commands.default_permissions(manage_guild=True)
     async def op(interaction: discord.Interaction[Any], command: str) -> None:
         await client.op(interaction, command)
 

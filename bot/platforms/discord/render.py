@@ -17,6 +17,10 @@ from dialogs import Outcome, Question, Section, Texts
 CONTENT_MAX = 2000
 LABEL_MAX = 80
 OPTION_MAX = 100
+PLACEHOLDER_MAX = 150
+SELECT_MAX = 25
+VIEWS = {(False, False): "", (True, False): "d", (False, True): "s", (True, True): "ds"}
+"""An outcome's views: (more details shown, sources shown) -> the name in its buttons."""
 EMBED_TITLE, EMBED_DESCRIPTION, FIELD_NAME, FIELD_VALUE = 256, 4096, 256, 1024
 EMBED_FIELDS, EMBED_FOOTER, EMBED_TOTAL, EMBEDS_PER_MESSAGE = 25, 2048, 6000, 10
 COLOURS = {
@@ -38,9 +42,14 @@ def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def question_text(question: Question) -> str:
-    """The question as message content: number, text and hint."""
-    head = f"**{question.number}.** {question.text}" if question.number else f"**{question.text}**"
+def question_text(question: Question, texts: Texts | None = None) -> str:
+    """The question as message content: progress, text and hint."""
+    head = f"**{question.text}**"
+    if question.number and question.total and texts is not None:
+        progress = texts.messages["progress"].format(number=question.number, total=question.total)
+        head = f"-# {progress}\n{head}"
+    elif question.number:
+        head = f"**{question.number}.** {question.text}"
     return f"{head}\n*{question.hint}*" if question.hint else head
 
 
@@ -48,6 +57,20 @@ def answered_text(content: str, answer: str) -> str:
     """An answered question's new content: the question with the person's answer under it."""
     tail = f"\n> ✓ {answer}"
     return cut(content, CONTENT_MAX - len(tail)) + tail
+
+
+def ticked_line(answer: str) -> str:
+    """The person's last answer, shown above the next question in a message edited in place."""
+    return f"> ✓ {answer}"
+
+
+def view_name(details: bool, sources: bool) -> str:
+    return VIEWS[(details, sources)]
+
+
+def expanded(view: str) -> tuple[bool, bool]:
+    """What a view of an outcome shows: (more details, sources); the short form for anything else."""
+    return next((shown for shown, name in VIEWS.items() if name == view), (False, False))
 
 
 def select_options(question: Question) -> list[discord.SelectOption]:
@@ -69,15 +92,22 @@ def disabled(message: discord.Message) -> discord.ui.View:
     return view
 
 
-def outcome_messages(outcome: Outcome, texts: Texts) -> list[list[discord.Embed]]:
-    """The outcome as embeds, grouped into messages, each within Discord's embed limits."""
+def outcome_messages(outcome: Outcome, texts: Texts, view: str = "ds") -> list[list[discord.Embed]]:
+    """The outcome as embeds, grouped into messages, each within Discord's embed limits.
+
+    The short form (what it may be, what to do now, when to call) comes first;
+    ``view`` adds the full form ("More details") and the sources.
+    """
+    details, sources = expanded(view)
     title, _, rest = outcome.headline.partition("\n")
+    if outcome.instruction and rest.startswith(outcome.instruction):
+        said = rest[len(outcome.instruction) :] if details else ""
+        rest = f"**{outcome.instruction}**{said}"
     fields: list[tuple[str, str]] = []
-    for section in outcome.sections:
+    for section in outcome.sections if details or not outcome.short else outcome.short:
         fields.extend(_fields(section.title, [f"• {line}" for line in section.lines]))
-    sources = cited(outcome.citations)
-    if sources:
-        fields.extend(_fields(texts.outcome["sources"], sources, sep="; "))
+    if sources and outcome.citations:
+        fields.extend(_fields(texts.outcome["sources"], cited(outcome.citations), sep="; "))
     colour = COLOURS.get(outcome.urgency)
     return _group(cut(title, EMBED_TITLE), rest, fields, outcome.disclaimer, colour)
 

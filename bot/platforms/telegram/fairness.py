@@ -32,8 +32,11 @@ MAX_CONCURRENT = 256
 GROUP_LIMITERS = 512
 """Group limiters (and chat pauses) kept; idle ones are dropped beyond this, as PTB does."""
 
-Flooded = Callable[[Update], Awaitable[None]]
-"""Tells the sender of a dropped update, once per flood, that they are sending too fast."""
+DROPPED = "update %s dropped: its sender is flooding"
+
+Dropped = Callable[[Update, bool], Awaitable[None]]
+"""Deals with a dropped update (a button press still wants its answer); with True, also
+tells the sender, once per flood, that they are sending too fast."""
 
 
 def person(update: object) -> str:
@@ -50,11 +53,11 @@ class FairUpdates(BaseUpdateProcessor):
     """Concurrent updates, each person's one at a time and in order, floods dropped first."""
 
     def __init__(
-        self, gate: FloodGate, flooded: Flooded, max_concurrent: int = MAX_CONCURRENT
+        self, gate: FloodGate, dropped: Dropped, max_concurrent: int = MAX_CONCURRENT
     ) -> None:
         super().__init__(max_concurrent)
         self.gate = gate
-        self.flooded = flooded
+        self.dropped = dropped
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         who = person(update)
@@ -63,9 +66,9 @@ class FairUpdates(BaseUpdateProcessor):
             if inspect.iscoroutine(coroutine):
                 coroutine.close()  # never started: nothing of it ran
             update_id = update.update_id if isinstance(update, Update) else None
-            log.info("update %s dropped: its sender is flooding", update_id)
-            if admission is Admission.DROP_AND_TELL and isinstance(update, Update):
-                await self.flooded(update)
+            log.info(DROPPED, update_id)
+            if isinstance(update, Update):
+                await self.dropped(update, admission is Admission.DROP_AND_TELL)
             return
         async with self.gate.turn(who):
             await coroutine

@@ -3,6 +3,11 @@
 Thin by design: no dialog logic here. Private chats run the interview with
 inline keyboards; groups only get a deep link into the private chat and public
 fact sheets, so no answer is ever shown in a group.
+
+Where a question is shown lives in the stored record (``chat_id/message_id``),
+not in this process: marking it answered and taking the buttons off an older
+copy work after a restart and from any process. Each tick is its own event on
+the stored draft, so taps in quick succession are never lost.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -19,6 +24,7 @@ from telegram import (
     BotCommandScopeAllPrivateChats,
     CallbackQuery,
     Message,
+    ReplyParameters,
     Update,
 )
 from telegram.constants import ChatType, ParseMode
@@ -38,7 +44,7 @@ from telegram.helpers import create_deep_linked_url
 from bot.app import App
 from bot.ops.startup import log_started
 from bot.platforms import buttons
-from bot.platforms.chat import MessageRefs, OperatorCommands, topics_menu
+from bot.platforms.chat import OperatorCommands, topics_menu
 from bot.platforms.flood import FloodGate
 from bot.platforms.telegram.fairness import FairUpdates, PerChatLimiter
 from bot.platforms.telegram.render import (
@@ -49,11 +55,12 @@ from bot.platforms.telegram.render import (
     factsheet_html,
     invite_markup,
     keyboard,
-    outcome_messages,
+    outcome_html,
+    outcome_markup,
     question_html,
 )
 from bot.platforms.telegram.webhook import WebhookServer
-from dialogs import ConversationKey, Incoming, Outcome, Question, Reply
+from dialogs import ConversationKey, Incoming, Outcome, Question, Reply, Texts
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +95,22 @@ class _Where:
     key: ConversationKey | None = None
     # Raise Forbidden to the caller too (a notifier must know the person was not told).
     strict: bool = False
+    # In groups, replies are threaded to the command they answer.
+    reply_to: int | None = None
+
+
+def ref(message: Message) -> str:
+    """The reference a record keeps to a message: ``chat_id/message_id``."""
+    return f"{message.chat_id}/{message.message_id}"
+
+
+def parse_ref(text: str | None) -> tuple[int, int] | None:
+    """``(chat_id, message_id)`` of a reference; ``None`` for none or anything malformed."""
+    chat, _, message = (text or "").partition("/")
+    try:
+        return int(chat), int(message)
+    except ValueError:
+        return None
 
 
 class TelegramMessenger:
@@ -97,8 +120,6 @@ class TelegramMessenger:
         self.engine = app.engine
         self.operators = operators
         self.bot: Any = None
-        # chat id -> (message id, HTML) of the last question sent, to edit it once typed-answered.
-        self._questions: MessageRefs[int, tuple[int, str]] = MessageRefs()
         # update id -> still fine, for updates the webhook waits for (it answers 500 on a failure).
         self._watched: dict[int, bool] = {}
 
@@ -117,6 +138,7 @@ class TelegramMessenger:
             CommandHandler(("cramps", "start", "help"), self.on_invite, filters=GROUP),
             CommandHandler("about", self.on_about, filters=GROUP),
             MessageHandler(PRIVATE & filters.TEXT, self.on_private_text),
+            MessageHandler(PRIVATE & ~filters.StatusUpdate.ALL, self.on_not_text),
         ]
         application.add_handlers(handlers)
         application.add_error_handler(self.on_error)
@@ -131,6 +153,15 @@ class TelegramMessenger:
         replies = await self.engine.handle(key, event, user.language_code)
         await self._show(_Where(message.chat_id, key=key), replies, user.language_code)
 
+    async def on_not_text(self, update: Update, context: Context) -> None:
+        """A sticker, photo, voice note, ... in a private chat: a short reply saying what works."""
+        message, user = update.effective_message, update.effective_user
+        assert message is not None and user is not None
+        log.info("update %s: private message without text", update.update_id)
+        await self._send(
+            _where(message), self.engine.texts(user.language_code).messages["not_text"]
+        )
+
     async def on_press(self, update: Update, context: Context) -> None:
         """A button press; the query is always answered, so no spinner is left hanging."""
         query = update.callback_query
@@ -143,36 +174,48 @@ class TelegramMessenger:
             await self._answer(query, notice)
 
     async def _press(self, update_id: int, query: CallbackQuery) -> str | None:
-        press, message = buttons.decode(query.data), query.message
-        if (
-            press is None
-            or not isinstance(message, Message)
-            or message.chat.type != ChatType.PRIVATE
-        ):
+        """Apply a press; return the notice for the callback answer (a toast), if any."""
+        message = query.message
+        if not isinstance(message, Message) or message.chat.type != ChatType.PRIVATE:
             log.info("update %s: ignored button data", update_id)
             return None
         locale = query.from_user.language_code
         key = ConversationKey(platform=PLATFORM, user=str(query.from_user.id))
         where = _Where(message.chat_id, key=key)
-        choice: tuple[str, ...] = (press.payload,)
-        if press.kind != "pick":
-            question = self.engine.question(press.question, press.step, locale)
-            chosen = press.chosen(question) if question is not None and question.multi else None
-            if question is None or chosen is None:
-                log.info("update %s: ignored button data", update_id)
-                return None
-            choice = chosen
-            if press.kind == "toggle":
-                markup = keyboard(question, self.engine.texts(locale), frozenset(choice))
-                await self._call(
-                    where,
-                    lambda chat: self.bot.edit_message_reply_markup(
-                        chat, message.message_id, reply_markup=markup
-                    ),
-                )
-                return None
-        replies = await self.engine.handle(key, press.incoming(choice, str(update_id)), locale)
-        return await self._show(where, replies, locale, query)
+        view = buttons.OUTCOME.parse(query.data)
+        if view is not None:
+            return await self._expand(where, message, int(view["step"]), view["view"], locale)
+        press = buttons.decode(query.data)
+        if press is None:
+            log.info("update %s: ignored button data", update_id)
+            return None
+        event = press.incoming(str(update_id), ref(message))
+        replies = await self.engine.handle(key, event, locale)
+        ticked = (press.question, press.step) if press.kind == "toggle" else None
+        return await self._show(where, replies, locale, message, ticked)
+
+    async def _expand(
+        self, where: _Where, message: Message, step: int, view: str, locale: str | None
+    ) -> str | None:
+        """ "More details" or "Sources" on an outcome: the same message, edited to show more."""
+        texts = self.engine.texts(locale)
+        assert where.key is not None
+        current = await self.engine.current(where.key, locale)
+        outcome = next((r for r in current if isinstance(r, Outcome)), None)
+        if outcome is None or outcome.step != step:
+            await self._clear(where, ref(message))
+            return texts.messages["closed"]
+        first, *rest = outcome_html(outcome, texts, view)
+        markup = outcome_markup(outcome, texts, view)
+        await self._call(
+            where,
+            lambda chat: self.bot.edit_message_text(
+                first, chat, message.message_id, parse_mode=HTML, reply_markup=markup
+            ),
+        )
+        for part in rest:
+            await self._send(where, part, parse_mode=HTML)
+        return None
 
     async def on_invite(self, update: Update, context: Context) -> None:
         """``/cramps`` (or /start, /help) in a group: a deep link to the private chat, no more."""
@@ -182,7 +225,7 @@ class TelegramMessenger:
         texts = self.engine.texts(user.language_code)
         url = create_deep_linked_url(self.bot.username, "cramps")
         markup = invite_markup(url, texts)
-        await self._send(_where(message), texts.messages["welcome"], reply_markup=markup)
+        await self._send(_where(message), texts.messages["group_private"], reply_markup=markup)
 
     async def on_about(self, update: Update, context: Context) -> None:
         """``/about`` in a group: what the bot is, from the content."""
@@ -241,14 +284,15 @@ class TelegramMessenger:
         finally:
             del self._watched[update.update_id]
 
-    async def on_flood(self, update: Update) -> None:
-        """Tell a flooding person, once, that messages are being skipped."""
+    async def on_dropped(self, update: Update, tell: bool) -> None:
+        """A flooding person's update was skipped: stop its button's spinner; tell them once."""
         chat, user = update.effective_chat, update.effective_user
-        if chat is None:
-            return
-        text = self.engine.texts(user.language_code if user else None).messages["flood"]
         try:
-            await self._send(_Where(chat.id), text)
+            if update.callback_query is not None:
+                await self._answer(update.callback_query, None)
+            if tell and chat is not None:
+                texts = self.engine.texts(user.language_code if user else None)
+                await self._send(_Where(chat.id), texts.messages["flood"])
         except TelegramError as exc:
             log.info("flood notice not sent: %s", type(exc).__name__)
 
@@ -262,45 +306,107 @@ class TelegramMessenger:
         where: _Where,
         replies: list[Reply],
         locale: str | None,
-        query: CallbackQuery | None = None,
+        pressed: Message | None = None,
+        ticked: tuple[str, int] | None = None,
     ) -> str | None:
-        """Render replies in a private chat; return the text for the callback answer, if any."""
+        """Render replies in a private chat; return the notice for the callback answer, if any.
+
+        ``pressed`` is the message whose button was pressed; after a tick on
+        ``ticked`` (question, step), that question is redrawn in place, not sent again.
+        """
         notice = None
         texts = self.engine.texts(locale)
         for reply in replies:
-            if isinstance(reply, Question):
-                text = question_html(reply)
-                markup = keyboard(reply, texts)
-                sent = await self._send(where, text, parse_mode=HTML, reply_markup=markup)
-                if sent is not None:
-                    self._questions.remember(where.chat_id, (sent.message_id, text))
+            redraw = isinstance(reply, Question) and (reply.id, reply.step) == ticked
+            if isinstance(reply, Question) and redraw and pressed is not None:
+                await self._redraw(where, reply, texts, pressed)
+            elif isinstance(reply, Question):
+                await self._clear(where, reply.previous)
+                text = question_html(reply, texts)
+                sent = await self._send(
+                    where, text, parse_mode=HTML, reply_markup=keyboard(reply, texts)
+                )
+                await self._shown(where, sent, reply.step)
             elif isinstance(reply, Outcome):
-                for part in outcome_messages(reply, texts):
+                first, *rest = outcome_html(reply, texts)
+                markup = outcome_markup(reply, texts)
+                sent = await self._send(where, first, parse_mode=HTML, reply_markup=markup)
+                for part in rest:
                     await self._send(where, part, parse_mode=HTML)
+                await self._shown(where, sent, reply.step)
             elif reply.kind == "answered":
-                await self._mark_answered(where, reply.text, query)
-            elif reply.kind == "closed" and query is not None:
+                await self._mark_answered(where, reply.previous, reply.question, reply.text, locale)
+            elif reply.kind in ("closed", "notice") and pressed is not None:
                 notice = reply.text
+                await self._clear(where, reply.previous)
             else:
+                await self._clear(where, reply.previous)
                 await self._send(where, reply.text)
         return notice
 
-    async def _mark_answered(self, where: _Where, answer: str, query: CallbackQuery | None) -> None:
-        """Edit the answered question's message to show the answer, without buttons."""
-        held = self._questions.pop(where.chat_id)
-        message = query.message if query is not None else None
-        if isinstance(message, Message):
-            mine = held is not None and held[0] == message.message_id
-            message_id = message.message_id
-            text = held[1] if held is not None and mine else message.text_html
-        elif held is not None:
-            message_id, text = held
-        else:
-            return
-        html = answered_html(text, answer)
-        await self._call(
-            where, lambda chat: self.bot.edit_message_text(html, chat, message_id, parse_mode=HTML)
+    async def _redraw(
+        self, where: _Where, question: Question, texts: Texts, pressed: Message
+    ) -> None:
+        """A tick: redraw the ticks on the copy the record names (or the one pressed)."""
+        target = parse_ref(question.previous) or (pressed.chat_id, pressed.message_id)
+        markup = keyboard(question, texts)
+        await self._edit(
+            where,
+            target,
+            lambda chat, message: self.bot.edit_message_reply_markup(
+                chat, message, reply_markup=markup
+            ),
         )
+        if question.previous is None:
+            await self._shown(where, pressed, question.step)
+
+    async def _shown(self, where: _Where, sent: Message | None, step: int) -> None:
+        """Note in the record where the question (or outcome) of ``step`` is shown."""
+        if sent is not None and where.key is not None:
+            await self.engine.shown(where.key, ref(sent), step)
+
+    async def _mark_answered(
+        self,
+        where: _Where,
+        previous: str | None,
+        question: str | None,
+        answer: str,
+        locale: str | None,
+    ) -> None:
+        """Edit the answered question's message to show the answer, without buttons."""
+        asked = self.engine.question(question, 0, locale) if question else None
+        if asked is None:
+            await self._clear(where, previous)
+            return
+        html = answered_html(asked.text, answer)
+        await self._edit(
+            where,
+            parse_ref(previous),
+            lambda chat, message: self.bot.edit_message_text(html, chat, message, parse_mode=HTML),
+        )
+
+    async def _clear(self, where: _Where, previous: str | None) -> None:
+        """Take the buttons off an older copy of a question (if the record names one)."""
+        await self._edit(
+            where,
+            parse_ref(previous),
+            lambda chat, message: self.bot.edit_message_reply_markup(chat, message),
+        )
+
+    async def _edit(
+        self,
+        where: _Where,
+        target: tuple[int, int] | None,
+        action: Callable[[int, int], Awaitable[object]],
+    ) -> None:
+        """Edit a message a record refers to; a stale reference is harmless (logged at debug)."""
+        if target is None:
+            return
+        chat, message = target
+        try:
+            await self._call(replace(where, chat_id=chat), lambda c: action(c, message))
+        except BadRequest as exc:  # deleted, too old to edit, another chat: nothing to clear
+            log.debug("a stale message reference was not edited: %s", type(exc).__name__)
 
     async def _answer(self, query: CallbackQuery, notice: str | None) -> None:
         try:
@@ -311,6 +417,10 @@ class TelegramMessenger:
             log.info("callback query not answered: %s", type(exc).__name__)
 
     async def _send(self, where: _Where, text: str, **kwargs: Any) -> Message | None:
+        if where.reply_to is not None:
+            kwargs["reply_parameters"] = ReplyParameters(
+                where.reply_to, allow_sending_without_reply=True
+            )
         return await self._call(
             where,
             lambda chat: self.bot.send_message(
@@ -355,9 +465,11 @@ def _where(message: Message) -> _Where:
     """Reply in the message's chat and forum topic; private chats carry the person's key."""
     thread = message.message_thread_id if message.is_topic_message else None
     user, key = message.from_user, None
-    if message.chat.type == ChatType.PRIVATE and user is not None:
-        key = ConversationKey(platform=PLATFORM, user=str(user.id))
-    return _Where(message.chat_id, thread, key)
+    if message.chat.type == ChatType.PRIVATE:
+        if user is not None:
+            key = ConversationKey(platform=PLATFORM, user=str(user.id))
+        return _Where(message.chat_id, thread, key)
+    return _Where(message.chat_id, thread, key, reply_to=message.message_id)
 
 
 def build_application(
@@ -388,7 +500,7 @@ def _build(
     messenger = TelegramMessenger(app, operators)
     builder = (builder or ApplicationBuilder()).token(settings.telegram_token)
     builder = builder.rate_limiter(rate_limiter or PerChatLimiter(max_retries=RATE_LIMIT_RETRIES))
-    builder = builder.concurrent_updates(FairUpdates(FloodGate(), messenger.on_flood))
+    builder = builder.concurrent_updates(FairUpdates(FloodGate(), messenger.on_dropped))
     if settings.telegram_base_url:
         builder = builder.base_url(settings.telegram_base_url)
     application = builder.build()

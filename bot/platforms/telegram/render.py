@@ -6,6 +6,7 @@ content's texts; only button decoration (a check mark) lives here.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from html import escape
@@ -15,7 +16,7 @@ from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.platforms import buttons
 from bot.platforms.chat import cited, pack
-from dialogs import Outcome, Question, Section, Texts
+from dialogs import Option, Outcome, Question, Section, Texts
 
 LIMIT = 4096
 CHECKED = "✅ "
@@ -34,23 +35,56 @@ PRIVATE_COMMANDS = (
 GROUP_COMMANDS = ("cramps", "crampinfo", "help", "about")
 
 
-# Wording the content does not hold (yet); a locale may override each under ``messages``.
-def question_html(question: Question) -> str:
-    """The question in bold with its hint in italics."""
-    text = f"<b>{escape(question.text)}</b>"
-    return f"{text}\n<i>{escape(question.hint)}</i>" if question.hint else text
+BUTTON_CHARS = 30
+"""About what a phone shows of one button's text; longer labels are shortened on the
+button, and the question's message lists every option in full."""
 
 
-def answered_html(question_html: str, answer: str) -> str:
+def numbered(question: Question) -> bool:
+    """Whether ``question`` lists its options in the message (some label is too long for a button)."""
+    return any(len(o.label) > BUTTON_CHARS - len(CHECKED) for o in question.options)
+
+
+def question_html(question: Question, texts: Texts) -> str:
+    """The progress line, the question in bold, its hint in italics and, when some labels are
+    too long for a button, every option numbered in full."""
+    lines = []
+    if question.total:
+        progress = texts.messages["progress"].format(number=question.number, total=question.total)
+        lines.append(f"<i>{escape(progress)}</i>")
+    lines.append(f"<b>{escape(question.text)}</b>")
+    if question.hint:
+        lines.append(f"<i>{escape(question.hint)}</i>")
+    if numbered(question):
+        lines.append("")
+        lines += [f"{i}. {escape(o.label)}" for i, o in enumerate(question.options, 1)]
+    return "\n".join(lines)
+
+
+def answered_html(question: str, answer: str) -> str:
     """The question message once answered: the question, then the answer, no buttons."""
-    return f"{question_html}\n\n{ANSWER_MARK}<b>{escape(answer)}</b>"
+    return f"<b>{escape(question)}</b>\n\n{ANSWER_MARK}{escape(answer)}"
 
 
-def keyboard(
-    question: Question, texts: Texts, chosen: frozenset[str] = frozenset()
-) -> InlineKeyboardMarkup:
-    """One button per option; a multi question toggles (chosen ones checked) and has Done."""
-    return _keyboard(question, texts.messages["button_done"], chosen)
+def keyboard(question: Question, texts: Texts) -> InlineKeyboardMarkup:
+    """One button per option; a multi question has tick boxes (its draft ticked) and Done."""
+    return _keyboard(
+        question.id,
+        question.step,
+        question.options,
+        question.multi,
+        frozenset(question.selected),
+        texts.messages["button_done"],
+    )
+
+
+def button_text(number: int, label: str, numbered: bool) -> str:
+    """A button's text: the label, or its number and as much of it as fits a phone."""
+    if not numbered:
+        return label
+    prefix = f"{number}. "
+    width = BUTTON_CHARS - len(CHECKED) - len(prefix)
+    return prefix + textwrap.shorten(label, width, placeholder="…")
 
 
 class _Keyboard(InlineKeyboardMarkup):
@@ -71,20 +105,29 @@ class _Keyboard(InlineKeyboardMarkup):
 
 
 @lru_cache(maxsize=1024)
-def _keyboard(question: Question, done_label: str, chosen: frozenset[str]) -> InlineKeyboardMarkup:
+def _keyboard(
+    qid: str,
+    step: int,
+    options: tuple[Option, ...],
+    multi: bool,
+    ticked: frozenset[str],
+    done_label: str,
+) -> InlineKeyboardMarkup:
     # Cached: markups are immutable, and everyone at the same step of a question
     # gets the same one (steps are record versions, so small numbers repeat).
+    question = Question(id=qid, text="", options=options, multi=multi, step=step, number=0)
+    long = numbered(question)
     rows = []
-    for option in question.options:
-        if question.multi:
-            label = (CHECKED if option.id in chosen else "") + option.label
-            data = buttons.toggle(question, chosen, option.id)
+    for number, option in enumerate(options, 1):
+        label = button_text(number, option.label, long)
+        if multi:
+            label = (CHECKED if option.id in ticked else "") + label
+            data = buttons.toggle(question, option.id)
         else:
-            label, data = option.label, buttons.pick(question, option.id)
+            data = buttons.pick(question, option.id)
         rows.append([InlineKeyboardButton(label, callback_data=data)])
-    if question.multi:
-        done = InlineKeyboardButton(done_label, callback_data=buttons.done(question, chosen))
-        rows.append([done])
+    if multi:
+        rows.append([InlineKeyboardButton(done_label, callback_data=buttons.done(question))])
     return _Keyboard(rows)
 
 
@@ -103,13 +146,33 @@ def _sources_html(citations: Iterable[tuple[str, str]], label: str) -> str:
     return f"<b>{escape(label)}:</b> {listed}"
 
 
-def outcome_messages(outcome: Outcome, texts: Texts) -> list[str]:
-    """The outcome as Telegram HTML: one message, or several split between sections if too long."""
-    blocks = [f"<b>{escape(outcome.headline)}</b>"]
-    blocks += [_section_html(s) for s in outcome.sections]
-    blocks.append(_sources_html(outcome.citations, texts.outcome["sources"]))
+def outcome_html(outcome: Outcome, texts: Texts, view: str = "") -> list[str]:
+    """The outcome as Telegram HTML: the short form, or with ``d`` in ``view`` the full form,
+    and with ``s`` the sources; one message unless that is too long."""
+    head = f"<b>{escape(outcome.title)}</b>\n<b>{escape(outcome.instruction)}</b>"
+    said = outcome.headline.removeprefix(f"{outcome.title}\n{outcome.instruction}").strip()
+    blocks = [f"{head}\n{escape(said)}" if said and "d" in view else head]
+    blocks += [_section_html(s) for s in (outcome.sections if "d" in view else outcome.short)]
+    if "s" in view:
+        blocks.append(_sources_html(outcome.citations, texts.outcome["sources"]))
     blocks.append(f"<i>{escape(outcome.disclaimer)}</i>")
     return pack(blocks, LIMIT)
+
+
+def outcome_markup(outcome: Outcome, texts: Texts, view: str = "") -> InlineKeyboardMarkup | None:
+    """ "More details" and "Sources" for the parts not shown yet; ``None`` once all are shown."""
+    row = []
+    if "d" not in view:
+        data = buttons.outcome(outcome.step, _view(view, "d"))
+        row.append(InlineKeyboardButton(texts.messages["button_more"], callback_data=data))
+    if "s" not in view:
+        data = buttons.outcome(outcome.step, _view(view, "s"))
+        row.append(InlineKeyboardButton(texts.outcome["sources"], callback_data=data))
+    return InlineKeyboardMarkup([row]) if row else None
+
+
+def _view(view: str, part: str) -> str:
+    return "".join(p for p in "ds" if p in view or p == part)
 
 
 def factsheet_html(

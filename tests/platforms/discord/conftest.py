@@ -98,8 +98,20 @@ class Chat:
         return await self.deliver(("INTERACTION_CREATE", who.slash_payload(name, dm=dm, **options)))
 
     async def answer(self, who: Person, message: Sent, answer: str | list[str]) -> Shown:
-        """Click the button (or choose the select values) that gives ``answer``."""
-        return await self.deliver(("INTERACTION_CREATE", who.answer_payload(message, answer)))
+        """Click the button (or choose the select values) that gives ``answer``.
+
+        On a multi question: tick each option of ``answer`` in turn, then Done.
+        """
+        if not who.ticks(message):
+            return await self.deliver(("INTERACTION_CREATE", who.answer_payload(message, answer)))
+        for option in [answer] if isinstance(answer, str) else answer:
+            ticked = await self.click(who, message, who.component(message, f":{option}"))
+            message = ticked.question or message
+        return await self.done(who, message)
+
+    async def done(self, who: Person, message: Sent) -> Shown:
+        """Press Done on a multi question."""
+        return await self.click(who, message, who.done_id(message))
 
     async def click(self, who: Person, message: Sent, custom_id: str) -> Shown:
         return await self.deliver(("INTERACTION_CREATE", who.click_payload(message, custom_id)))
@@ -120,6 +132,9 @@ async def fake() -> AsyncIterator[FakeDiscord]:
             yield server
         finally:
             discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = base, gateway
+        # What Discord would show as "This interaction failed" or refuse as invalid.
+        assert not server.unacknowledged(), f"never acknowledged: {server.unacknowledged()}"
+        assert not server.refused, f"refused by Discord's limits: {server.refused}"
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import discord
 import pytest
 
 from dialogs.content import Content
@@ -70,25 +71,34 @@ async def test_persona_gets_expected_outcome_when_typing_answers_in_dms(
     assert not any(m.ephemeral for m in chat.fake.sent_to(bob.id))
 
 
-async def test_answered_question_shows_answer_with_disabled_components_when_clicked(
+async def test_next_question_replaces_the_answered_one_in_place_when_clicked_in_a_server(
     chat: Chat,
 ) -> None:
+    """Was: every question a new ephemeral message (about 11 per interview)."""
     alice = chat.person("alice")
     first = (await chat.slash(alice, "cramps")).question
     assert first is not None and first.question == "red_flags"
     shown = await chat.answer(alice, first, ["none"])
-    assert first.content.endswith("> ✓ None of these")
-    assert all(c["disabled"] for c in first.components())
-    where = shown.question
-    assert where is not None and where.question == "where" and where.ephemeral
+    assert shown.question is first and first.question == "where" and first.ephemeral
+    assert first.content.startswith("> ✓ None of these\n")
+    assert len(chat.fake.sent_to(alice.id)) == 1
 
 
-async def test_multi_question_uses_one_select_menu_when_asked(chat: Chat) -> None:
-    first = (await chat.slash(chat.person("alice"), "cramps")).question
+async def test_multi_question_is_ticked_on_the_server_then_done_when_asked(
+    chat: Chat, content: Content
+) -> None:
+    alice = chat.person("alice")
+    first = (await chat.slash(alice, "cramps")).question
     assert first is not None
-    [select] = first.components()
-    assert select["type"] == 3 and select["custom_id"].startswith("cbsel:")
-    assert select["min_values"] == 1 and select["max_values"] == len(select["options"]) == 11
+    ticks = [c for c in first.components() if c["custom_id"].startswith("cb:toggle:")]
+    assert len(ticks) == 11 and all(
+        len(row["components"]) <= 5 for row in first.payload["components"]
+    )
+    await chat.click(alice, first, alice.component(first, ":chest_pain"))
+    ticked = [c["label"] for c in first.live() if c.get("style") == 3]
+    assert ticked == ["✓ " + content.texts("en").labels["red_flags"]["chest_pain"]]
+    record = await chat.app.store.load(f"discord:{alice.id}")
+    assert record is not None and record.draft == ("chest_pain",)
 
 
 async def test_single_question_uses_rows_of_at_most_five_buttons_when_asked(chat: Chat) -> None:
@@ -99,17 +109,19 @@ async def test_single_question_uses_rows_of_at_most_five_buttons_when_asked(chat
     assert where is not None
     rows = where.payload["components"]
     assert all(len(row["components"]) <= 5 for row in rows)
-    assert where.components()[0]["custom_id"] == "cb:pick:2:where:calf"
+    assert where.components()[0]["custom_id"].startswith("cb:pick:")
+    assert where.components()[0]["custom_id"].endswith(":where:calf")
+    assert where.components()[-1]["custom_id"] == "cbdm"
 
 
-async def test_none_with_other_answers_is_refused_when_chosen_together(chat: Chat) -> None:
+async def test_ticking_none_clears_the_other_ticks_when_clicked_after_them(chat: Chat) -> None:
     alice = chat.person("alice")
     first = (await chat.slash(alice, "cramps")).question
     assert first is not None
-    shown = await chat.answer(alice, first, ["none", "chest_pain"])
-    assert "can't go with other answers" in shown.text()
-    again = shown.question
-    assert again is not None and again.question == "red_flags"
+    await chat.click(alice, first, alice.component(first, ":chest_pain"))
+    await chat.click(alice, first, alice.component(first, ":none"))
+    ticked = [c["custom_id"] for c in first.live() if c.get("style") == 3]
+    assert len(ticked) == 1 and ticked[0].endswith(":none")
 
 
 async def test_commands_are_synced_globally_when_no_guild_is_set(chat: Chat) -> None:
@@ -143,8 +155,7 @@ async def test_interview_messages_are_ephemeral_when_in_a_server_channel(chat: C
     await chat.slash(alice, "cramps")
     callbacks = [c for c in chat.fake.calls if c.path.endswith("/callback")]
     assert callbacks and all(c.body["data"]["flags"] == EPHEMERAL for c in callbacks)
-    followups = [c for c in chat.fake.calls if c.path.startswith("/webhooks/")]
-    assert followups and all(c.body["flags"] & EPHEMERAL for c in followups)
+    assert all(m.ephemeral for m in chat.fake.messages.values())
 
 
 async def test_back_returns_to_previous_question_when_sent_mid_interview(chat: Chat) -> None:
@@ -222,7 +233,9 @@ async def test_op_answers_ephemerally_when_operators_are_given(fake: Any, app: A
     chat = Chat(fake, app)
     await chat.start(operators)
     try:
-        assert "op" in {c["name"] for c in fake.commands["global"]}
+        op = next(c for c in fake.commands["global"] if c["name"] == "op")
+        manage_guild = discord.Permissions(manage_guild=True).value
+        assert int(op["default_member_permissions"]) == manage_guild, "hidden from members"
         dave = chat.person("dave")
         [reply] = await chat.slash(dave, "op", command="status")
         assert reply.ephemeral and reply.content == "ok: status"
@@ -275,3 +288,19 @@ async def test_operator_restart_reaches_the_person_in_dms_when_notified(
         )
     finally:
         await chat.stop()
+
+
+async def test_no_message_can_mention_anyone_when_the_bot_sends_or_edits(chat: Chat) -> None:
+    """Issue 12: mentions are off on every message, whatever its text."""
+    persona = next(p for p in PERSONAS if p["expect"]["category"] == "nocturnal")
+    await interview_by_clicks(chat, chat.person("alice"), persona)
+    await chat.say(chat.person("bob"), "/start")
+    writes = [
+        c
+        for c in chat.fake.calls
+        if c.method in ("POST", "PATCH")
+        and ("/messages" in c.path or "/webhooks/" in c.path or "/callback" in c.path)
+    ]
+    bodies = [c.body.get("data") if c.path.endswith("/callback") else c.body for c in writes]
+    bodies = [b for b in bodies if b and ("content" in b or "embeds" in b)]
+    assert bodies and all(b.get("allowed_mentions") == {"parse": []} for b in bodies)

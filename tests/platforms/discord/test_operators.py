@@ -138,7 +138,8 @@ async def test_status_and_show_display_the_data_when_an_operator_asks_in_dms(
     assert "Conversations: 1 active, 1 finished" in status
     assert "when 1" in status and "emergency 1" in status
     shown = (await chat.say(operator, f"/op show {key(pat)}")).text()
-    assert f'"key": "{key(pat)}"' in shown and '"where": "calf"' in shown
+    assert f"Conversation {key(pat)}\nState: when\nAnswers:\n" in shown
+    assert "  red_flags: none\n  where: calf\nOutcome: not yet" in shown
 
 
 async def test_new_content_is_used_when_an_operator_reloads_valid_content(

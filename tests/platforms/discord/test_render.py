@@ -109,14 +109,18 @@ async def test_question_view_uses_one_value_select_when_a_single_question_has_ma
     None
 ):
     many = tuple(Option(id=f"o{i}", label=f"Option {i} " + "z" * 120) for i in range(30))
-    view = question_view(
-        Question(id="where", text="Where?", options=many, multi=False, step=3, number=2)
+    question = Question(
+        id="where", text="Where?", options=many, multi=False, step=3, number=2, hint="Pick one"
     )
+    view = question_view(question, numbered=False, done="Done")
     [select] = view.children
     assert isinstance(select, ChoiceSelect)
     assert select.item.max_values == 1 and len(select.item.options) == 25
+    assert select.item.placeholder == "Pick one", "was: select menus had no placeholder"
     few = question_view(
-        Question(id="where", text="Where?", options=many[:7], multi=False, step=3, number=2)
+        Question(id="where", text="Where?", options=many[:7], multi=False, step=3, number=2),
+        numbered=False,
+        done="Done",
     )
     labels = [b.item.label or "" for b in few.children if isinstance(b, PickButton)]
     assert len(labels) == 7 and all(len(label) <= render.LABEL_MAX for label in labels)

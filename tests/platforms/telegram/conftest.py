@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -20,6 +21,7 @@ import pytest
 
 from bot.app import App, build_app
 from bot.platforms import buttons
+from bot.platforms.telegram import fairness
 from bot.platforms.telegram.messenger import serve
 from bot.platforms.telegram.render import CHECKED
 from bot.settings import Settings
@@ -37,6 +39,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class DroppedUpdates(logging.Handler):
+    """The ids of updates the bot dropped from a flood, read from its log line."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.ids: set[int] = set()
+        logger = logging.getLogger(fairness.__name__)
+        logger.addHandler(self)
+        logger.setLevel(logging.INFO)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg == fairness.DROPPED and record.args:
+            self.ids.add(int(record.args[0]))  # type: ignore[index, call-overload]
+
+    def close(self) -> None:
+        logging.getLogger(fairness.__name__).removeHandler(self)
+        super().close()
+
+
 class Harness:
     """One running bot (``serve``) plus the fake server it talks to."""
 
@@ -48,6 +69,7 @@ class Harness:
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._http = httpx.AsyncClient(trust_env=False)
+        self.dropped = DroppedUpdates()
         # Senders of updates delivered since the last sync, by user id.
         self._senders: dict[int, dict[str, Any]] = {}
 
@@ -82,6 +104,7 @@ class Harness:
 
     async def close(self) -> None:
         await self.stop()
+        self.dropped.close()
         await self._http.aclose()
 
     async def deliver(self, update: dict[str, Any]) -> None:
@@ -91,6 +114,7 @@ class Harness:
             sender = update.get(kind, {}).get("from")
             if sender is not None:
                 self._senders[sender["id"]] = sender
+        self.fake.note(update)
         if not self.webhook:
             await self.fake.enqueue(update)
             return
@@ -131,24 +155,25 @@ class Harness:
     async def settle(self, chat: Chat) -> None:
         """Wait until a flooding person's accepted updates are done.
 
-        A marker sent while their backlog is full is dropped and never answered,
-        so markers are sent until one is answered: it waited for all the rest.
+        A marker sent while their backlog is full is dropped (answered at once,
+        and logged as dropped), so markers are sent until one is not dropped: it
+        waited for all the rest.
         """
         self._senders.pop(chat.user["id"], None)
         await self.sync()
-        for _ in range(HANG_GUARD * 2):
-            marker = f"sync-{self.fake.next_update_id()}"
+        for _ in range(HANG_GUARD * 20):
+            update_id = self.fake.next_update_id()
+            marker = f"sync-{update_id}"
             query = {"id": marker, "from": chat.user, "chat_instance": "sync", "data": "sync"}
-            await self.deliver({"callback_query": query})
+            await self.deliver({"update_id": update_id, "callback_query": query})
             self._senders.pop(chat.user["id"], None)
-            try:
-                await self.fake.wait_for(
-                    lambda c, marker=marker: c.params.get("callback_query_id") == marker,
-                    timeout=0.5,
-                )
+            await self.fake.wait_for(
+                lambda c, marker=marker: c.params.get("callback_query_id") == marker,
+                timeout=HANG_GUARD,
+            )
+            if update_id not in self.dropped.ids:
                 return
-            except TimeoutError:
-                continue
+            await asyncio.sleep(0.05)  # let the backlog move on before the next marker
         raise AssertionError("the flooding person's updates never settled")
 
     def answers(self) -> list[dict[str, Any]]:
@@ -170,6 +195,13 @@ class Harness:
             chat["is_forum"] = True
         self.fake.chat_types[chat_id] = "supergroup"
         return Chat(self, chat, user, thread)
+
+
+def shows(button: str, label: str, text: str) -> bool:
+    """Whether a button stands for ``label``: the label itself, or a number the message
+    lists with that label in full (as a person reads a shortened button)."""
+    number, dot, _ = button.partition(". ")
+    return button == label or bool(dot and number.isdigit() and f"\n{number}. {label}" in text)
 
 
 class Chat:
@@ -235,7 +267,7 @@ class Chat:
         assert message is not None, "no question with buttons is open"
         for row in message["reply_markup"]["inline_keyboard"]:
             for button in row:
-                if button["text"].removeprefix(CHECKED) == label:
+                if shows(button["text"].removeprefix(CHECKED), label, message["text"]):
                     await self.send(self.press_update(button["callback_data"], message))
                     return
         raise AssertionError(f"no button {label!r} in {message['reply_markup']}")
@@ -263,7 +295,7 @@ class Chat:
         """The newest message that still has answer buttons (the open question), if any."""
         for message in reversed(self.messages()):
             rows = message.get("reply_markup", {}).get("inline_keyboard", [])
-            if any("callback_data" in b for row in rows for b in row):
+            if any(buttons.decode(b.get("callback_data")) for row in rows for b in row):
                 return dict(message)
         return None
 
@@ -294,6 +326,7 @@ async def fake() -> AsyncIterator[FakeBotApi]:
         yield server
     finally:
         await server.close()
+    assert not server.unanswered(), "every callback query must be answered"
 
 
 @pytest.fixture

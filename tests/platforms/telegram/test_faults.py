@@ -157,7 +157,9 @@ async def test_bot_keeps_serving_when_updates_are_malformed_or_unexpected(
     from_bot["message"]["from"] = {"id": 555, "is_bot": True, "first_name": "Other"}
     await chat.send(from_bot)
     sent = telegram.fake.sent("sendMessage")
-    assert len(sent) == 2  # the welcome and the first question only
+    # The welcome, the first question, and the short reply to the sticker only.
+    assert len(sent) == 3 and sent[-1].params["text"] == content.texts("en").messages["not_text"]
+    assert len(telegram.fake.live_keyboards(chat.id)) == 1
     assert len(telegram.answers()) == len(garbage) + 1
     await chat.say("/help")
     assert content.texts("en").messages["help"] in chat.texts()

@@ -137,7 +137,7 @@ async def test_status_and_show_display_the_data_when_an_operator_asks_in_private
     assert "when 1" in status and "emergency 1" in status
     await operator.say(f"/op show telegram:{PERSON}")
     shown = operator.texts()[-1]
-    assert f'"key": "telegram:{PERSON}"' in shown and '"where": "calf"' in shown
+    assert f"Conversation telegram:{PERSON}" in shown and "  where: calf" in shown
     await operator.say("/op show telegram:404")
     assert operator.texts()[-1] == "No conversation with key telegram:404."
     await operator.say("/op restart nobody")

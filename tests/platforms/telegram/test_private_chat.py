@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any
 
 import pytest
@@ -57,27 +56,31 @@ async def answer_by_typing(
     raise AssertionError("the interview did not end")
 
 
-def assert_outcome(
+async def assert_outcome(
     harness: Any, chat: Any, expect: dict[str, Any], content: Content, texts: Texts
 ) -> None:
-    """The outcome arrived as HTML with the content's urgency sentence and key advice."""
-    html_calls = [
-        c for c in harness.fake.sent("sendMessage", chat.id) if c.params.get("parse_mode") == "HTML"
-    ]
-    outcome_text = "\n".join(m["text"] for m in chat.messages()[-3:])
-    assert texts.instruction(expect["category"], expect["urgency"]) in outcome_text
+    """The outcome arrives as one short message, instruction first; "More details" and
+    "Sources" expand that same message to the full form with the key advice and sources."""
+    instruction = texts.instruction(expect["category"], expect["urgency"])
+    sent = len(harness.fake.sent("sendMessage", chat.id))
+    outcome = chat.messages()[-1]
+    assert outcome["text"].split("\n")[:2] == [texts.outcome["title"], instruction]
+    assert texts.outcome["disclaimer"] in outcome["text"]
+    await chat.press(texts.messages["button_more"], outcome)
+    await chat.press(texts.outcome["sources"], chat.messages()[-1])
+    expanded = chat.messages()[-1]
+    assert expanded["message_id"] == outcome["message_id"], "expanded in place"
+    assert len(harness.fake.sent("sendMessage", chat.id)) == sent
+    text = expanded["text"]
+    assert instruction in text and texts.outcome["disclaimer"] in text
     advice = content.categories[expect["category"]]
-    assert texts.advice[advice["may_be"][0]] in outcome_text
+    assert texts.advice[advice["may_be"][0]] in text
     for category in expect.get("also", []):
-        assert texts.outcome["also"].format(category=texts.categories[category]) in outcome_text
-    assert texts.outcome["disclaimer"] in outcome_text
-    assert escape(texts.instruction(expect["category"], expect["urgency"])) in html_calls[
-        -1
-    ].params["text"] or any(
-        escape(texts.instruction(expect["category"], expect["urgency"])) in c.params["text"]
-        for c in html_calls[-3:]
-    )
+        assert texts.outcome["also"].format(category=texts.categories[category]) in text
+    assert f"{texts.outcome['sources']}:" in text
+    assert "reply_markup" not in expanded
     assert chat.question() is None
+    assert not harness.fake.live_keyboards(chat.id)
 
 
 @pytest.mark.parametrize("persona", PERSONAS, ids=[p["name"] for p in PERSONAS])
@@ -86,7 +89,7 @@ async def test_persona_completes_when_answering_with_buttons(telegram, content, 
     chat = telegram.private()
     await chat.say("/start")
     await answer_by_buttons(chat, persona, texts)
-    assert_outcome(telegram, chat, persona["expect"], content, texts)
+    await assert_outcome(telegram, chat, persona["expect"], content, texts)
     assert all(a.get("text") is None for a in telegram.answers())
 
 
@@ -96,7 +99,7 @@ async def test_persona_completes_when_typing_answers(telegram, content, persona)
     chat = telegram.private()
     await chat.say("/start")
     await answer_by_typing(chat, persona, content, texts)
-    assert_outcome(telegram, chat, persona["expect"], content, texts)
+    await assert_outcome(telegram, chat, persona["expect"], content, texts)
 
 
 def test_typed_subset_is_large_enough_when_collected() -> None:
@@ -124,10 +127,10 @@ async def test_multi_question_marks_chosen_options_when_toggled(
     await chat.say("/start")
     await chat.press(texts.labels["red_flags"]["none"])
     rows = chat.question()["reply_markup"]["inline_keyboard"]
-    labels = [row[0]["text"] for row in rows]
-    assert "✅ " + texts.labels["red_flags"]["none"] in labels
-    assert labels.count("✅ " + texts.labels["red_flags"]["none"]) == 1
-    assert (await app_record(telegram)).answers == {}  # toggling never touches the store
+    ticked = [row[0]["text"] for row in rows if row[0]["text"].startswith("✅ ")]
+    assert len(ticked) == 1 and ticked[0].endswith(texts.labels["red_flags"]["none"])
+    record = await app_record(telegram)
+    assert record.answers == {} and record.draft == ("none",)  # each tick is stored
     await chat.press(texts.labels["red_flags"]["none"])
     rows = chat.question()["reply_markup"]["inline_keyboard"]
     assert not any(row[0]["text"].startswith("✅") for row in rows)

@@ -1,0 +1,106 @@
+"""The fake Discord is as strict as Discord where a bot can get things wrong.
+
+Raw REST calls, no client: each rule here is one the adapter's tests rely on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.fakes.discord_api import CHANNEL_ID, EPHEMERAL, FakeDiscord, Person, invalid
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakeDiscord]:
+    async with FakeDiscord() as fake:
+        yield fake
+
+
+async def call(fake: FakeDiscord, method: str, path: str, body: Any) -> tuple[int, Any]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, fake.api_url + path, json=body) as response,
+    ):
+        return response.status, await response.json(content_type=None)
+
+
+def buttons(count: int, label: str = "x") -> list[dict[str, Any]]:
+    return [{"type": 2, "style": 2, "label": label, "custom_id": f"b{i}"} for i in range(count)]
+
+
+async def test_second_acknowledgement_is_refused_when_an_interaction_is_answered_twice(
+    server: FakeDiscord,
+) -> None:
+    slash = Person(server, 1, "ann").slash_payload("cramps")
+    await server.dispatch("INTERACTION_CREATE", slash)
+    assert server.unacknowledged() == [slash["id"]], "none yet: the test would fail"
+    path = f"/interactions/{slash['id']}/{slash['token']}/callback"
+    first = await call(server, "POST", path, {"type": 4, "data": {"content": "hi"}})
+    second = await call(server, "POST", path, {"type": 4, "data": {"content": "hi"}})
+    assert first[0] == 200 and second == (
+        400,
+        {"message": "Interaction has already been acknowledged.", "code": 40060},
+    )
+    assert server.unacknowledged() == []
+
+
+async def test_ephemeral_message_is_edited_only_through_its_interaction_when_sent(
+    server: FakeDiscord,
+) -> None:
+    ann = Person(server, 1, "ann")
+    slash = ann.slash_payload("cramps")
+    await server.dispatch("INTERACTION_CREATE", slash)
+    body = {"type": 4, "data": {"content": "hi", "flags": EPHEMERAL}}
+    status, made = await call(
+        server, "POST", f"/interactions/{slash['id']}/{slash['token']}/callback", body
+    )
+    message = made["resource"]["message"]
+    assert status == 200 and server.messages[int(message["id"])].seen_by(1)
+    assert not server.messages[int(message["id"])].seen_by(2)
+    rest = await call(server, "PATCH", f"/channels/{CHANNEL_ID}/messages/{message['id']}", {})
+    assert rest[0] == 404, "an ephemeral message has no channel edit"
+    other = ann.slash_payload("help")
+    foreign = await call(server, "PATCH", f"/webhooks/1/{other['token']}/messages/@original", {})
+    assert foreign[0] == 404, "another interaction's token does not reach it"
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ({"content": "x" * 2001}, "content"),
+        ({"components": [{"type": 1, "components": buttons(1)}] * 6}, "5 or fewer"),
+        ({"components": [{"type": 1, "components": buttons(6)}]}, "at most 5 buttons"),
+        ({"components": [{"type": 1, "components": buttons(1, "x" * 81)}]}, "label"),
+        ({"components": [{"type": 1, "components": buttons(1) * 2}]}, "unique"),
+        (
+            {
+                "components": [
+                    {
+                        "type": 1,
+                        "components": [
+                            {
+                                "type": 3,
+                                "custom_id": "s",
+                                "options": [{"label": str(i), "value": str(i)} for i in range(26)],
+                            }
+                        ],
+                    }
+                ]
+            },
+            "1 to 25",
+        ),
+    ],
+)
+def test_message_over_discords_limits_is_refused_when_sent(
+    body: dict[str, Any], problem: str
+) -> None:
+    found = invalid(body)
+    assert found is not None and problem in found
+    assert (
+        invalid({"content": "x" * 2000, "components": [{"type": 1, "components": buttons(5)}]})
+        is None
+    )
