@@ -108,7 +108,7 @@ class Message:
     text: str
     kind: Literal["info", "error", "answered", "closed", "notice"] = "info"
     question: str | None = None
-    key: str | None = None
+    key: str | None = field(default=None, compare=False)
     previous: str | None = None
 
 
