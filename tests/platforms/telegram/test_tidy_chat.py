@@ -284,6 +284,8 @@ async def test_one_full_interview_is_tidy_when_counted(telegram: Harness, conten
     live = telegram.fake.live_keyboards(chat.id)
     assert [m["message_id"] for m in live] == [chat.messages()[-1]["message_id"]]  # the outcome
     assert len(chat.messages()[-1]["text"]) < 1000
+    refused = [c.failed for c in telegram.fake.calls if c.failed]
+    assert not refused, "no call refused (no edit that changes nothing)"
 
 
 async def test_tick_after_a_long_pause_gets_the_resume_prompt_as_a_new_message_when_idle(
