@@ -251,7 +251,7 @@ class Engine:
                     # A new question: its buttons get a new step, and nothing is ticked yet.
                     saved.asked, saved.draft = saved.version, ()
                 if await self.store.save(saved, expected):
-                    return True, [_stamp(r, saved.asked) for r in result.replies]
+                    return True, [_stamp(r, saved) for r in result.replies]
                 log.debug("version conflict on %s, retrying", key)
         log.warning("gave up on %s after %d conflicting saves", key, self.attempts)
         return None
@@ -315,11 +315,14 @@ def _not_saved(exc: StoreUnavailable, texts: Texts) -> list[Reply]:
     return [Message(text=texts.messages["not_saved"], kind="error")]
 
 
-def _stamp(reply: Reply, step: int) -> Reply:
-    """Put the saved record's step token (its ``asked``) into questions and outcomes."""
-    if isinstance(reply, Message) or reply.step == step:
+def _stamp(reply: Reply, saved: Conversation) -> Reply:
+    """Put the saved record's step token (its ``asked``) into questions and outcomes, and its
+    draft into questions (a new question starts with nothing ticked)."""
+    if isinstance(reply, Message):
         return reply
-    return replace(reply, step=step)
+    if isinstance(reply, Outcome):
+        return replace(reply, step=saved.asked)
+    return replace(reply, step=saved.asked, selected=saved.draft if reply.multi else ())
 
 
 def _position(record: Conversation | None) -> tuple[object, ...] | None:
