@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 DAY = 24 * 3600.0
 START_COMMANDS = frozenset({"start", "cramps"})
+# The command, and the question id of its buttons, that switch the person's language.
+LANGUAGE = "language"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +51,10 @@ class Engine:
         idle_after: float = DAY,
         clock: Callable[[], float] = time.time,
         attempts: int = 10,
+        default_locale: str = "en",
     ) -> None:
         self.interview = interview
+        self.default_locale = default_locale
         self.store = store
         self.idle_after = idle_after
         self.clock = clock
@@ -62,8 +66,17 @@ class Engine:
         self.interview = interview
 
     def texts(self, locale: str | None = None) -> Texts:
-        """The texts of ``locale``, or of the default locale when the content lacks it."""
-        return self.interview.content.texts(locale)
+        """The texts of ``locale`` (or its base language), else of the default locale."""
+        content = self.interview.content
+        return content.texts(content.known_locale(locale) or self.default_locale)
+
+    def texts_for(self, record: Conversation | None, locale: str | None) -> Texts:
+        """The texts a person reads: the language they chose, else the one their platform
+        reports (``locale``), else the one last seen with their conversation."""
+        content = self.interview.content
+        if record is not None and (record.chose_locale or not content.known_locale(locale)):
+            return self.texts(record.locale or locale)
+        return self.texts(locale)
 
     @property
     def locales(self) -> Mapping[str, Texts]:
@@ -109,14 +122,18 @@ class Engine:
         """Apply one event for ``key`` and return what to show the person."""
         key = str(key)
         texts = self.texts(locale)
+        seen = self.interview.content.known_locale(locale)
 
         def change(record: Conversation | None, notice: str | None, now: float) -> Change:
+            texts = self.texts_for(record, locale)
             if record is not None and event.event_id and event.event_id in record.recent_events:
                 log.debug("event %s for %s already applied", event.event_id, key)
                 return Change(self._current(record, texts))
             result = _Turn(self.interview, texts, now, self.idle_after).run(key, record, event)
             if notice:
                 result.replies.insert(0, Message(text=texts.messages[notice]))
+            if result.record is not None and not result.record.chose_locale and seen:
+                result.record.locale = seen
             return result
 
         try:
@@ -133,7 +150,7 @@ class Engine:
             return _not_saved(exc, self.texts(locale))
         if record is None:
             return []
-        return self._current(record, self.texts(locale))
+        return self._current(record, self.texts_for(record, locale))
 
     async def forget(self, key: ConversationKey | str) -> bool:
         """Delete everything stored for ``key``."""
@@ -289,7 +306,7 @@ class _Turn:
 
     def dispatch(self, record: Conversation, event: Incoming, replies: list[Reply]) -> Change:
         """Route the event: commands that work at any point, a pending prompt, then the rest."""
-        command = event.command
+        command = _command(event)
         if command in ANYTIME:
             return ANYTIME[command](self, record, event, replies)
         if record.pending:
@@ -305,9 +322,15 @@ class _Turn:
 
     def first(self, key: str, event: Incoming) -> Change:
         """An event with no conversation yet: most commands only answer; others start one."""
-        command = event.command
+        command = _command(event)
         if command in FIRST_REPLIES:
             return Change([self.say(FIRST_REPLIES[command])])
+        if command == LANGUAGE:
+            record = self.fresh(key)
+            change = self.language(record, event, [])
+            if record.pending:
+                return change
+            return Change([self.say("welcome"), *self.show(record)], record)
         if command is not None and command not in START_COMMANDS | {"restart", "back"}:
             return Change([self.say("unknown_command")])
         record = self.fresh(key)
@@ -323,6 +346,21 @@ class _Turn:
 
     def on_restart(self, record: Conversation, event: Incoming, replies: list[Reply]) -> Change:
         return self.restart(record, replies)
+
+    def language(self, record: Conversation, event: Incoming, replies: list[Reply]) -> Change:
+        """``/language [code]`` or a press on its buttons: switch language, or ask which."""
+        wanted = event.choice[0] if event.choice else event.args
+        code = _pick_language(self.content.locales, wanted)
+        if code is None:
+            if wanted:
+                replies = [*replies, self.say("language_unknown", "error")]
+            record.pending = LANGUAGE
+            return Change([*replies, *self.show(record)], record)
+        record.locale, record.chose_locale = code, True
+        if record.pending == LANGUAGE:
+            record.pending = None
+        self.texts = self.content.texts(code)
+        return Change([*replies, self.say("language_set"), *self.show(record)], record)
 
     def stop(self, record: Conversation, event: Incoming, replies: list[Reply]) -> Change:
         if record.state == STOPPED_STATE:
@@ -361,6 +399,13 @@ class _Turn:
 
     def answer_prompt(self, record: Conversation, event: Incoming, replies: list[Reply]) -> Change:
         name = record.pending or ""
+        if name == LANGUAGE:
+            if event.command in IN_INTERVIEW:  # the person moved on without choosing
+                record.pending = None
+                return IN_INTERVIEW[event.command](self, record, event, replies)
+            if _pick_language(self.content.locales, event.text or "") is None:
+                return Change([*replies, self.say("not_understood", "error"), *self.show(record)])
+            return self.language(record, replace(event, args=event.text or ""), replies)
         options = PROMPTS[name]
         labels: Mapping[str, str] = self.texts.prompts[name]["options"]
         chosen: str | None = None
@@ -418,6 +463,8 @@ class _Turn:
     def show(self, record: Conversation) -> list[Reply]:
         """The current question, prompt or outcome of ``record``."""
         texts = self.texts
+        if record.pending == LANGUAGE:
+            return [_language_question(self.content.locales, texts, record.version)]
         if record.pending:
             prompt = texts.prompts[record.pending]
             options = tuple(
@@ -458,6 +505,7 @@ ANYTIME: dict[str, _Command] = {
     "forget": _Turn.ask_forget,
     "restart": _Turn.on_restart,
     "stop": _Turn.stop,
+    LANGUAGE: _Turn.language,
 }
 """Commands that work at any point, even while a prompt waits for its answer."""
 IN_INTERVIEW: dict[str, _Command] = {
@@ -473,3 +521,33 @@ FIRST_REPLIES = {
     "stop": "already_stopped",
 }
 """Commands that only answer (the message key) when there is no conversation yet."""
+
+
+def _command(event: Incoming) -> str | None:
+    """The event's command; a press on the language buttons counts as ``/language``."""
+    if event.choice is not None and event.question == LANGUAGE:
+        return LANGUAGE
+    return event.command
+
+
+def _pick_language(locales: Mapping[str, Texts], said: str) -> str | None:
+    """The locale ``said`` names: by code ("es", "es-MX"), by name ("Español"), or by
+    its number in the language question."""
+    said = normalize(said)
+    for number, (code, texts) in enumerate(locales.items(), 1):
+        if said in (code, normalize(texts.name), str(number)):
+            return code
+    base = said.replace(" ", "-").split("-")[0]
+    return base if base in locales else None
+
+
+def _language_question(locales: Mapping[str, Texts], texts: Texts, step: int) -> Question:
+    """Which language to speak: one option per locale, each named in its own language."""
+    return Question(
+        id=LANGUAGE,
+        text=texts.messages["language_choose"],
+        options=tuple(Option(id=code, label=t.name) for code, t in locales.items()),
+        multi=False,
+        step=step,
+        number=0,
+    )

@@ -26,7 +26,10 @@ class Conversation:
     store uses, and doubles as the step token put into buttons. ``notice``
     holds a message owed to the person (an operator restart) that is
     delivered with their next reply; ``pending`` names an open yes/no prompt
-    (``resume`` after a long pause, ``forget`` before deleting).
+    (``resume`` after a long pause, ``forget`` before deleting). ``locale`` is
+    the language the person reads: the one they chose with ``/language``
+    (``chose_locale``), otherwise the last one their platform reported, so a
+    message that comes without one (a Discord DM) keeps their language.
     """
 
     key: str
@@ -40,6 +43,8 @@ class Conversation:
     notice: str | None = None
     pending: str | None = None
     inactive: bool = False
+    locale: str | None = None
+    chose_locale: bool = False
 
     def to_json(self) -> str:
         """Serialise for a store; multi answers (tuples) become JSON lists."""
@@ -56,6 +61,8 @@ class Conversation:
                 "notice": self.notice,
                 "pending": self.pending,
                 "inactive": self.inactive,
+                "locale": self.locale,
+                "chose_locale": self.chose_locale,
             }
         )
 
@@ -84,10 +91,12 @@ class Conversation:
                 notice=data.get("notice"),
                 pending=data.get("pending"),
                 inactive=bool(data.get("inactive", False)),
+                locale=data.get("locale"),
+                chose_locale=bool(data.get("chose_locale", False)),
             )
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise CorruptRecord(f"unreadable conversation record: {exc}") from exc
-        for name in ("notice", "pending"):
+        for name in ("notice", "pending", "locale"):
             if getattr(record, name) is not None and not isinstance(getattr(record, name), str):
                 raise CorruptRecord(f"unreadable conversation record: {name} is not text")
         return record

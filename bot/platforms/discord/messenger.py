@@ -231,8 +231,9 @@ class CrampClient(discord.Client):
                 for chunk in pack(lines, render.CONTENT_MAX, sep="\n"):
                     await sink.send(content=chunk)
                 return
-            locale = self.app.settings.locale
-            replies = await self.app.engine.handle(self.key(message.author), event, locale)
+            # A DM message carries no locale: the engine keeps the person's from their
+            # last interaction (or /language), else the configured one.
+            replies = await self.app.engine.handle(self.key(message.author), event, None)
             await self.deliver(replies, sink)
 
     async def notify(self, user_id: str, replies: list[Reply]) -> None:
@@ -418,7 +419,7 @@ def _add_commands(client: CrampClient) -> None:
 
         return app_commands.Command(name=name, description=describe(name), callback=run)
 
-    for name in ("cramps", "restart", "back", "stop", "forget", "help", "about"):
+    for name in ("cramps", "restart", "back", "stop", "forget", "help", "about", "language"):
         client.tree.add_command(engine_command(name))
 
     topics = client.app.engine.factsheet_topics

@@ -146,7 +146,6 @@ async def test_pretty_outcome_prints_short_form_then_the_rest_when_finished(
     import io
 
     from bot.platforms.console import Pretty
-
     from tests.interviewing import interview
 
     persona = next(p for p in PERSONAS if p["expect"]["also"] == ["nocturnal"])
