@@ -325,11 +325,11 @@ class _Turn:
         command = _command(event)
         if command in FIRST_REPLIES:
             return Change([self.say(FIRST_REPLIES[command])])
-        if command == LANGUAGE:
+        if command == LANGUAGE:  # the choice only; the interview starts once one is made
             record = self.fresh(key)
             change = self.language(record, event, [])
             if record.pending:
-                return change
+                return Change(change.replies)
             return Change([self.say("welcome"), *self.show(record)], record)
         if command is not None and command not in START_COMMANDS | {"restart", "back"}:
             return Change([self.say("unknown_command")])
