@@ -65,7 +65,7 @@ async def test_persona_gets_english_outcome_when_interviewed_in_spanish(
             return Incoming(text=", ".join(labels[c] for c in chosen))
         return Incoming(text=typed(es, q.id, given, turn))
 
-    outcome, replies = await run_interview(engine, f"console:{mode}", answer, "es")
+    outcome, _ = await run_interview(engine, f"console:{mode}", answer, "es")
     assert (outcome.category, outcome.urgency, outcome.also) == expected(persona)
     assert outcome.instruction == es.instruction(outcome.category, outcome.urgency)
     assert outcome.disclaimer == es.outcome["disclaimer"]
@@ -97,9 +97,12 @@ async def test_spanish_interview_shows_no_english_text_when_run_by_wordings(
     shown: list[str] = []
     for n, persona in enumerate(PERSONAS):
         key = f"console:noenglish{n}"
-        _, replies = await run_interview(
-            engine, key, lambda q: Incoming(text=typed(es, q.id, persona["answers"][q.id], n)), "es"
-        )
+        answers = persona["answers"]
+
+        def answer(q: Question, answers: dict[str, Any] = answers, n: int = n) -> Incoming:
+            return Incoming(text=typed(es, q.id, answers[q.id], n))
+
+        _, replies = await run_interview(engine, key, answer, "es")
         for command in ("help", "about", "back", "restart", "forget", "nonsense", "language"):
             replies += await engine.handle(key, Incoming(command=command), "es")
         replies += await engine.handle(key, Incoming(text="plátano"), "es")
