@@ -37,8 +37,8 @@ def english_texts(content: Content) -> set[str]:
 
 def english_in(shown: Iterable[str], content: Content) -> list[str]:
     """The English texts that appear in any of ``shown``."""
-    english = english_texts(content)
-    seen = "\n".join(shown)
+    english = {" ".join(e.split()) for e in english_texts(content)}
+    seen = " ".join(" ".join(shown).split())  # wrapped lines read as one
     return sorted(e for e in english if e in seen)
 
 
