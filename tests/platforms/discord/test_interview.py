@@ -114,7 +114,17 @@ async def test_none_with_other_answers_is_refused_when_chosen_together(chat: Cha
 
 async def test_commands_are_synced_globally_when_no_guild_is_set(chat: Chat) -> None:
     names = {c["name"] for c in chat.fake.commands["global"]}
-    assert names == {"cramps", "crampinfo", "restart", "back", "stop", "forget", "help", "about"}
+    assert names == {
+        "cramps",
+        "crampinfo",
+        "restart",
+        "back",
+        "stop",
+        "forget",
+        "help",
+        "about",
+        "language",
+    }
     crampinfo = next(c for c in chat.fake.commands["global"] if c["name"] == "crampinfo")
     [topic] = crampinfo["options"]
     assert [c["value"] for c in topic["choices"]] == ["night", "exercise", "warning", "stretch"]
