@@ -142,6 +142,9 @@ class Texts:
     # The instruction for an urgency when a category words it its own way
     # (pregnancy: "tell your midwife"), category -> urgency -> text.
     instruction_for: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # Command names a platform may show in this language (Discord), command -> name;
+    # the English names are the commands themselves.
+    command_names: Mapping[str, str] = field(default_factory=dict)
 
     def instruction(self, category: str, urgency: str) -> str:
         """The one instruction an outcome gives first, for its urgency and category."""
@@ -791,7 +794,28 @@ class _Checker:
             outcome={str(k): str(v) for k, v in data["outcome"].items()},
             messages={str(k): str(v) for k, v in data["messages"].items()},
             instruction_for=instruction_for,
+            command_names=self.command_names(f, data.get("command_names")),
         )
+
+    def command_names(self, file: str, data: Any) -> dict[str, str]:
+        commands = {k.removeprefix("command_") for k in MESSAGES if k.startswith("command_")}
+        names: dict[str, str] = {}
+        for command, name in (data or {}).items() if isinstance(data, dict) else ():
+            if command not in commands:
+                self.bad(file, f"command_names.{command}", "is not a command")
+            elif (
+                not isinstance(name, str)
+                or not _COMMAND_NAME.fullmatch(name)
+                or name != name.lower()
+            ):
+                self.bad(
+                    file,
+                    f"command_names.{command}",
+                    "must be 1-32 lower-case letters, digits, - or _",
+                )
+            else:
+                names[command] = name
+        return names
 
     def text(self, file: str, key: str, value: Any) -> str:
         if not isinstance(value, str) or not value.strip():
@@ -855,11 +879,12 @@ def _texts_of(texts: Texts) -> Iterator[tuple[str, str]]:
 
 
 def _leaves(data: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
-    """``(path, text)`` for every text of a locale file, without its identity keys."""
+    """``(path, text)`` for every text of a locale file, without its identity keys and
+    command names (English has none: its names are the commands)."""
     if isinstance(data, dict):
         for k, v in data.items():
             yield from _leaves(v, f"{prefix}.{k}" if prefix else str(k))
-    elif prefix not in ("locale", "name"):
+    elif prefix not in ("locale", "name") and not prefix.startswith("command_names."):
         yield prefix, str(data)
 
 
@@ -880,6 +905,8 @@ _MARKS: dict[str, Callable[[str], list[str]]] = {
 
 
 _SUBFOLDERS = ("locales", "wordings")
+# A command name as Discord accepts it (letters of any script, in lower case).
+_COMMAND_NAME = re.compile(r"[-_\w]{1,32}")
 
 
 def _str_list(value: Any) -> TypeGuard[list[str]]:

@@ -39,7 +39,8 @@ DONE_EVENT = "cramp_done"
 
 
 class ContentTranslator(app_commands.Translator):
-    """Command descriptions (``command_<name>`` messages) in every locale the content has."""
+    """Command names (``command_names``) and descriptions (``command_<name>`` messages)
+    in every locale the content has."""
 
     def __init__(self, app: App) -> None:
         self.app = app
@@ -50,12 +51,15 @@ class ContentTranslator(app_commands.Translator):
         locale: discord.Locale,
         context: app_commands.TranslationContextTypes,
     ) -> str | None:
-        if context.location is not app_commands.TranslationContextLocation.command_description:
+        where = app_commands.TranslationContextLocation
+        if context.location not in (where.command_name, where.command_description):
             return None
         locales = self.app.engine.locales
         texts = locales.get(locale.value) or locales.get(locale.value.split("-")[0])
         if texts is None:
             return None
+        if context.location is where.command_name:
+            return texts.command_names.get(string.message)
         found = texts.messages.get(f"command_{string.extras.get('command', '')}")
         return render.cut(found, 100) if found else None
 

@@ -64,9 +64,16 @@ async def test_language_command_offers_every_language_when_used(
     assert content.locales["es"].messages["language_set"] in shown.text()
 
 
-async def test_language_command_is_described_in_spanish_when_synced(
+async def test_commands_are_named_and_described_in_spanish_when_synced(
     chat: Chat, content: Content
 ) -> None:
-    language = next(c for c in chat.fake.commands["global"] if c["name"] == "language")
-    described = language["description_localizations"]
-    assert described["es-ES"] == content.locales["es"].messages["command_language"]
+    es = content.locales["es"]
+    commands = {c["name"]: c for c in chat.fake.commands["global"]}
+    assert (
+        commands["language"]["description_localizations"]["es-ES"]
+        == es.messages["command_language"]
+    )
+    for command, name in es.command_names.items():
+        assert commands[command]["name_localizations"]["es-ES"] == name
+        assert commands[command]["name_localizations"]["es-419"] == name
+        assert "en-GB" not in commands[command]["name_localizations"]
