@@ -101,7 +101,8 @@ class Outcome:
     once, never contradicted), then what the person said. ``sections`` and
     ``text`` are the full form; ``short`` and ``short_text`` the short form
     that fits one phone screen (what it may be, at most three things to do
-    now, the signs that mean calling the emergency number).
+    now, the signs that mean calling the emergency number). ``sources_title``
+    heads the ``citations``, in the person's language.
     """
 
     category: str
@@ -117,6 +118,7 @@ class Outcome:
     instruction: str = ""
     short: tuple[Section, ...] = ()
     short_text: str = field(default="", compare=False)
+    sources_title: str = ""
 
 
 Reply = Question | Message | Outcome

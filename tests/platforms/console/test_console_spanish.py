@@ -91,6 +91,8 @@ def test_spanish_speaker_sees_no_english_when_chatting_in_the_terminal(
     assert done.returncode == 0, done.stderr
     assert es.outcome["disclaimer"] in " ".join(done.stdout.split())
     assert not english_in([done.stdout], content)
+    assert es.outcome["sources"].upper() in done.stdout
+    assert content.locales["en"].outcome["sources"].upper() not in done.stdout
 
 
 def test_locale_comes_from_the_environment_when_no_option_is_given(content: Content) -> None:
