@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.ops.metrics import Metrics
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from bot.stores import open_store
 from bot.stores.faults import Breaker
 from dialogs import ConversationStore, Engine, Interview, load_content
@@ -46,9 +46,21 @@ def load_interview(settings: Settings) -> Interview:
 async def build_app(settings: Settings, interview: Interview | None = None) -> App:
     """Open the store and build the engine; raises StoreUnavailable or ContentError."""
     interview = interview or load_interview(settings)
+    locales = interview.content.locales
+    if interview.content.known_locale(settings.locale) is None:
+        available = ", ".join(sorted(locales))
+        raise SettingsError(
+            "locale", f"no {settings.locale!r} in the content; available: {available}"
+        )
     breaker = Breaker()
     store = await open_store(settings.store, settings.retention_days * 86400, breaker)
     metrics = Metrics()
-    engine = Engine(interview, store, idle_after=settings.idle_hours * 3600, observer=metrics)
+    engine = Engine(
+        interview,
+        store,
+        idle_after=settings.idle_hours * 3600,
+        observer=metrics,
+        default_locale=settings.locale,
+    )
     log.info("content %s loaded; store %s", interview.version, settings.store.split("://")[0])
     return App(settings, store, engine, breaker, metrics)

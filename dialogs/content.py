@@ -8,7 +8,8 @@ found (file, key, what is wrong), so a bad edit never reaches a user.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+import string
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any, TypeGuard
 import yaml
 
 from dialogs.rules import URGENCIES, Clauses, Extra, Rule, RuleBook, Test, UrgencyCase
-from dialogs.wordings import Language, read_language
+from dialogs.wordings import Language, fold, read_language
 from dialogs.wordings import normalize as normalize
 
 TRIGGERS = ("answer", "stop", "restart")
@@ -63,6 +64,7 @@ MESSAGES = (
     "nothing_stored",
     "busy",
     "not_saved",
+    "flood",
     "help",
     "about",
     "button_done",
@@ -88,6 +90,10 @@ MESSAGES = (
     "which",
     "which_hint",
     "story_warning",
+    "command_language",
+    "language_choose",
+    "language_set",
+    "language_unknown",
 )
 OUTCOME_TEXTS = (
     "title",
@@ -151,6 +157,9 @@ class Texts:
     # The instruction for an urgency when a category words it its own way
     # (pregnancy: "tell your midwife"), category -> urgency -> text.
     instruction_for: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # Command names a platform may show in this language (Discord), command -> name;
+    # the English names are the commands themselves.
+    command_names: Mapping[str, str] = field(default_factory=dict)
 
     def instruction(self, category: str, urgency: str) -> str:
         """The one instruction an outcome gives first, for its urgency and category."""
@@ -179,11 +188,18 @@ class Content:
     not_public: frozenset[str] = frozenset()
 
     def texts(self, locale: str | None) -> Texts:
-        """The wording for ``locale``, falling back to English."""
-        if locale and locale in self.locales:
-            return self.locales[locale]
-        base = (locale or "").split("-")[0].split("_")[0]
-        return self.locales.get(base) or self.locales["en"]
+        """The wording for ``locale``, falling back to its base language, then English."""
+        return self.locales[self.known_locale(locale) or "en"]
+
+    def known_locale(self, locale: str | None) -> str | None:
+        """The content's locale for a platform's language code ("es-MX" -> "es"), or None."""
+        if not locale:
+            return None
+        code = locale.strip().replace("_", "-")
+        for candidate in (code, code.lower(), code.split("-")[0].lower()):
+            if candidate in self.locales:
+                return candidate
+        return None
 
 
 def default_content_dir() -> Path:
@@ -733,6 +749,8 @@ class _Checker:
                 if not _str_list(syn):
                     self.bad(wf, wkey, "must be a list of strings")
                     syn = []
+                elif not syn:
+                    self.bad(wf, wkey, "has no wordings (every option needs some, in every locale)")
                 synonyms[qid][oid] = tuple(normalize(s) for s in syn)
                 for phrase in {normalize(labels[qid][oid]), normalize(oid), *synonyms[qid][oid]}:
                     other = claimed.setdefault(phrase, oid)
@@ -791,7 +809,28 @@ class _Checker:
             outcome={str(k): str(v) for k, v in data["outcome"].items()},
             messages={str(k): str(v) for k, v in data["messages"].items()},
             instruction_for=instruction_for,
+            command_names=self.command_names(f, data.get("command_names")),
         )
+
+    def command_names(self, file: str, data: Any) -> dict[str, str]:
+        commands = {k.removeprefix("command_") for k in MESSAGES if k.startswith("command_")}
+        names: dict[str, str] = {}
+        for command, name in (data or {}).items() if isinstance(data, dict) else ():
+            if command not in commands:
+                self.bad(file, f"command_names.{command}", "is not a command")
+            elif (
+                not isinstance(name, str)
+                or not _COMMAND_NAME.fullmatch(name)
+                or name != name.lower()
+            ):
+                self.bad(
+                    file,
+                    f"command_names.{command}",
+                    "must be 1-32 lower-case letters, digits, - or _",
+                )
+            else:
+                names[command] = name
+        return names
 
     def text(self, file: str, key: str, value: Any) -> str:
         if not isinstance(value, str) or not value.strip():
@@ -806,20 +845,29 @@ class _Checker:
         return {k: self.text(file, f"{section}.{k}", data.get(k)) for k in keys}
 
     def same_keys(self, locales_raw: Mapping[str, Any]) -> None:
-        reference = set(_paths(locales_raw["en"])) - _identity_paths(locales_raw["en"])
+        """Every locale has en.yaml's keys and no others, and each text keeps the
+        English text's ``{placeholders}``, numbers and ``/commands``."""
+        reference = dict(_leaves(locales_raw["en"]))
         for name, data in locales_raw.items():
             if name == "en":
                 continue
-            have = set(_paths(data)) - _identity_paths(data)
-            for missing in sorted(reference - have):
-                self.bad(f"locales/{name}.yaml", missing, "is missing (present in en.yaml)")
+            f = f"locales/{name}.yaml"
+            have = dict(_leaves(data))
+            for missing in sorted(reference.keys() - have.keys()):
+                self.bad(f, missing, "is missing (present in en.yaml)")
+            for extra in sorted(have.keys() - reference.keys()):
+                self.bad(f, extra, "is not in en.yaml")
+            for key in sorted(reference.keys() & have.keys()):
+                for what, marks in _MARKS.items():
+                    if sorted(marks(reference[key])) != sorted(marks(have[key])):
+                        self.bad(f, key, f"must have the same {what} as en.yaml")
 
     def forbidden_advice(
         self, name: str, texts: Texts, patterns: Mapping[str, re.Pattern[str]]
     ) -> None:
         for key, value in _texts_of(texts):
             for rule, pattern in patterns.items():
-                if pattern.search(value):
+                if pattern.search(value) or pattern.search(fold(value)):
                     self.bad(f"locales/{name}.yaml", key, f"contains forbidden advice ({rule})")
 
 
@@ -845,20 +893,35 @@ def _texts_of(texts: Texts) -> Iterator[tuple[str, str]]:
         yield f"prompts.{pid}.text", str(prompt.get("text", ""))
 
 
-def _paths(data: Any, prefix: str = "") -> Iterator[str]:
+def _leaves(data: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """``(path, text)`` for every text of a locale file, without its identity keys and
+    command names (English has none: its names are the commands)."""
     if isinstance(data, dict):
         for k, v in data.items():
-            yield from _paths(v, f"{prefix}.{k}" if prefix else str(k))
-    else:
-        yield prefix
+            yield from _leaves(v, f"{prefix}.{k}" if prefix else str(k))
+    elif prefix not in ("locale", "name") and not prefix.startswith("command_names."):
+        yield prefix, str(data)
 
 
-def _identity_paths(data: Any) -> set[str]:
-    """The keys that name a locale rather than translate a text."""
-    return {p for p in _paths(data) if p in ("locale", "name")}
+def _placeholders(text: str) -> list[str]:
+    try:
+        return [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
+    except ValueError:
+        return ["(unbalanced braces)"]
+
+
+# What a translation must keep from the English text: the values the code fills
+# in, the numbers (minutes, ages, days) and the commands it names.
+_MARKS: dict[str, Callable[[str], list[str]]] = {
+    "{placeholders}": _placeholders,
+    "numbers": re.compile(r"\d+").findall,
+    "/commands": re.compile(r"(?<!\w)/[a-z]+").findall,
+}
 
 
 _SUBFOLDERS = ("locales", "wordings")
+# A command name as Discord accepts it (letters of any script, in lower case).
+_COMMAND_NAME = re.compile(r"[-_\w]{1,32}")
 
 
 def _str_list(value: Any) -> TypeGuard[list[str]]:

@@ -43,6 +43,9 @@ NOTICE_ERRORS: dict[str, ErrorCause] = {
     "content_changed": "content_changed",
 }
 
+# The command, and the question id of its buttons, that switch the person's language.
+LANGUAGE = "language"
+
 
 @dataclass(frozen=True, slots=True)
 class Change:
@@ -66,9 +69,11 @@ class Engine:
         clock: Callable[[], float] = time.time,
         attempts: int = 10,
         observer: Observer | None = None,
+        default_locale: str = "en",
     ) -> None:
         self.interview = interview
         self.observer = observer
+        self.default_locale = default_locale
         self.store = store
         self.idle_after = idle_after
         self.clock = clock
@@ -80,8 +85,17 @@ class Engine:
         self.interview = interview
 
     def texts(self, locale: str | None = None) -> Texts:
-        """The texts of ``locale``, or of the default locale when the content lacks it."""
-        return self.interview.content.texts(locale)
+        """The texts of ``locale`` (or its base language), else of the default locale."""
+        content = self.interview.content
+        return content.texts(content.known_locale(locale) or self.default_locale)
+
+    def texts_for(self, record: Conversation | None, locale: str | None) -> Texts:
+        """The texts a person reads: the language they chose, else the one their platform
+        reports (``locale``), else the one last seen with their conversation."""
+        content = self.interview.content
+        if record is not None and (record.chose_locale or not content.known_locale(locale)):
+            return self.texts(record.locale or locale)
+        return self.texts(locale)
 
     @property
     def locales(self) -> Mapping[str, Texts]:
@@ -129,9 +143,11 @@ class Engine:
         texts = self.texts(locale)
         started = time.perf_counter()
         seen = _Seen()
+        reported = self.interview.content.known_locale(locale)
 
         def change(record: Conversation | None, notice: str | None, now: float) -> Change:
             seen.notice, seen.finished = notice, False
+            texts = self.texts_for(record, locale)
             if record is not None and event.event_id and event.event_id in record.recent_events:
                 log.debug("event %s for %s already applied", event.event_id, key)
                 return Change(self._current(record, texts))
@@ -141,6 +157,8 @@ class Engine:
             seen.finished = before != OUTCOME_STATE and after == OUTCOME_STATE
             if notice:
                 result.replies.insert(0, Message(text=texts.messages[notice]))
+            if result.record is not None and not result.record.chose_locale and reported:
+                result.record.locale = reported
             return result
 
         error: ErrorCause | None = None
@@ -186,7 +204,7 @@ class Engine:
             return _not_saved(exc, self.texts(locale))
         if record is None:
             return []
-        return self._current(record, self.texts(locale))
+        return self._current(record, self.texts_for(record, locale))
 
     async def forget(self, key: ConversationKey | str) -> bool:
         """Delete everything stored for ``key``."""
@@ -251,7 +269,7 @@ class Engine:
                     # A new question: its buttons get a new step, and nothing is ticked yet.
                     saved.asked, saved.draft = saved.version, ()
                 if await self.store.save(saved, expected):
-                    return True, [_stamp(r, saved.asked) for r in result.replies]
+                    return True, [_stamp(r, saved) for r in result.replies]
                 log.debug("version conflict on %s, retrying", key)
         log.warning("gave up on %s after %d conflicting saves", key, self.attempts)
         return None
@@ -315,11 +333,14 @@ def _not_saved(exc: StoreUnavailable, texts: Texts) -> list[Reply]:
     return [Message(text=texts.messages["not_saved"], kind="error")]
 
 
-def _stamp(reply: Reply, step: int) -> Reply:
-    """Put the saved record's step token (its ``asked``) into questions and outcomes."""
-    if isinstance(reply, Message) or reply.step == step:
+def _stamp(reply: Reply, saved: Conversation) -> Reply:
+    """Put the saved record's step token (its ``asked``) into questions and outcomes, and its
+    draft into questions (a new question starts with nothing ticked)."""
+    if isinstance(reply, Message):
         return reply
-    return replace(reply, step=step)
+    if isinstance(reply, Outcome):
+        return replace(reply, step=saved.asked)
+    return replace(reply, step=saved.asked, selected=saved.draft if reply.multi else ())
 
 
 def _position(record: Conversation | None) -> tuple[object, ...] | None:
@@ -383,7 +404,7 @@ class _Turn:
 
     def dispatch(self, record: Conversation, event: Incoming, replies: list[Reply]) -> Change:
         """Route the event: commands that work at any point, a pending prompt, then the rest."""
-        command = event.command
+        command = _command(event)
         if command in ANYTIME:
             return ANYTIME[command](self, record, event, replies)
         if event.choice is not None and self.stale(record, event):
@@ -401,10 +422,16 @@ class _Turn:
 
     def first(self, key: str, event: Incoming) -> Change:
         """An event with no conversation yet: most commands only answer; others start one."""
-        command = event.command
+        command = _command(event)
         if command in FIRST_REPLIES:
             # /forget with nothing stored still clears what the audit log says about them.
             return Change([self.say(FIRST_REPLIES[command])], forget=command == "forget")
+        if command == LANGUAGE:  # the choice only; the interview starts once one is made
+            record = self.fresh(key)
+            change = self.language(record, event, [])
+            if record.pending:
+                return Change(change.replies)
+            return Change([self.say("welcome"), *self.show(record)], record)
         if command is not None and command not in START_COMMANDS | {"restart", "back"}:
             return Change([self.say("unknown_command")])
         record = self.fresh(key)
@@ -421,6 +448,21 @@ class _Turn:
 
     def on_restart(self, record: Conversation, event: Incoming, replies: list[Reply]) -> Change:
         return self.restart(record, replies)
+
+    def language(self, record: Conversation, event: Incoming, replies: list[Reply]) -> Change:
+        """``/language [code]`` or a press on its buttons: switch language, or ask which."""
+        wanted = event.choice[0] if event.choice else event.args
+        code = _pick_language(self.content.locales, wanted)
+        if code is None:
+            if wanted:
+                replies = [*replies, self.say("language_unknown", "error")]
+            record.pending = LANGUAGE
+            return Change([*replies, *self.show(record)], record)
+        record.locale, record.chose_locale = code, True
+        if record.pending == LANGUAGE:
+            record.pending = None
+        self.texts = self.content.texts(code)
+        return Change([*replies, self.say("language_set"), *self.show(record)], record)
 
     def stop(self, record: Conversation, event: Incoming, replies: list[Reply]) -> Change:
         if record.state == STOPPED_STATE:
@@ -472,6 +514,13 @@ class _Turn:
 
     def answer_prompt(self, record: Conversation, event: Incoming, replies: list[Reply]) -> Change:
         name = record.pending or ""
+        if name == LANGUAGE:
+            if event.command in IN_INTERVIEW:  # the person moved on without choosing
+                record.pending = None
+                return IN_INTERVIEW[event.command](self, record, event, replies)
+            if _pick_language(self.content.locales, event.text or "") is None:
+                return Change([*replies, self.say("not_understood", "error"), *self.show(record)])
+            return self.language(record, replace(event, args=event.text or ""), replies)
         options = PROMPTS[name]
         labels: Mapping[str, str] = self.texts.prompts[name]["options"]
         chosen: str | None = None
@@ -631,6 +680,8 @@ class _Turn:
     def show(self, record: Conversation) -> list[Reply]:
         """The current question, prompt or outcome of ``record``."""
         texts = self.texts
+        if record.pending == LANGUAGE:
+            return [_language_question(self.content.locales, texts, record.version)]
         if record.pending:
             prompt = texts.prompts[record.pending]
             options = tuple(
@@ -692,6 +743,7 @@ ANYTIME: dict[str, _Command] = {
     "forget": _Turn.ask_forget,
     "restart": _Turn.on_restart,
     "stop": _Turn.stop,
+    LANGUAGE: _Turn.language,
 }
 """Commands that work at any point, even while a prompt waits for its answer."""
 IN_INTERVIEW: dict[str, _Command] = {
@@ -712,3 +764,33 @@ FIRST_REPLIES = {
 def _forget_asking(record: Conversation) -> None:
     """Drop what was being asked back or confirmed, and which answers a story gave."""
     record.candidates, record.story, record.told = (), {}, ()
+
+
+def _command(event: Incoming) -> str | None:
+    """The event's command; a press on the language buttons counts as ``/language``."""
+    if event.choice is not None and event.question == LANGUAGE:
+        return LANGUAGE
+    return event.command
+
+
+def _pick_language(locales: Mapping[str, Texts], said: str) -> str | None:
+    """The locale ``said`` names: by code ("es", "es-MX"), by name ("Español"), or by
+    its number in the language question."""
+    said = normalize(said)
+    for number, (code, texts) in enumerate(locales.items(), 1):
+        if said in (code, normalize(texts.name), str(number)):
+            return code
+    base = said.replace(" ", "-").split("-")[0]
+    return base if base in locales else None
+
+
+def _language_question(locales: Mapping[str, Texts], texts: Texts, step: int) -> Question:
+    """Which language to speak: one option per locale, each named in its own language."""
+    return Question(
+        id=LANGUAGE,
+        text=texts.messages["language_choose"],
+        options=tuple(Option(id=code, label=t.name) for code, t in locales.items()),
+        multi=False,
+        step=step,
+        number=0,
+    )

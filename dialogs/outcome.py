@@ -146,6 +146,7 @@ def _compose(
         instruction=instruction,
         short=short,
         short_text=short_text,
+        sources_title=out["sources"],
     )
 
 

@@ -38,6 +38,10 @@ class Conversation:
     reference to the message showing it (any process can edit it after a
     restart); ``draft`` the options ticked so far on a multi-choice question.
     Both are cleared whenever the current question changes.
+
+    ``locale`` is the language the person reads: the one they chose with
+    ``/language`` (``chose_locale``), otherwise the last one their platform
+    reported, so a message that comes without one (a Discord DM) keeps it.
     """
 
     key: str
@@ -57,6 +61,8 @@ class Conversation:
     asked: int = 0
     shown: str | None = None
     draft: tuple[str, ...] = ()
+    locale: str | None = None
+    chose_locale: bool = False
 
     def to_json(self) -> str:
         """Serialise for a store; multi answers (tuples) become JSON lists; the
@@ -76,6 +82,8 @@ class Conversation:
             "asked": self.asked,
             "shown": self.shown,
             "draft": self.draft,
+            "locale": self.locale,
+            "chose_locale": self.chose_locale,
         }
         for name in ("candidates", "story", "told"):
             if getattr(self, name):
@@ -107,10 +115,12 @@ class Conversation:
                 asked=_typed(data.get("asked", data["version"]), int),
                 shown=data.get("shown"),
                 draft=tuple(_typed(o, str) for o in data.get("draft", ())),
+                locale=data.get("locale"),
+                chose_locale=bool(data.get("chose_locale", False)),
             )
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise CorruptRecord(f"unreadable conversation record: {exc}") from exc
-        for name in ("notice", "pending", "shown"):
+        for name in ("notice", "pending", "shown", "locale"):
             if getattr(record, name) is not None and not isinstance(getattr(record, name), str):
                 raise CorruptRecord(f"unreadable conversation record: {name} is not text")
         return record

@@ -108,7 +108,7 @@ class Message:
     text: str
     kind: Literal["info", "error", "answered", "closed", "notice"] = "info"
     question: str | None = None
-    key: str | None = None
+    key: str | None = field(default=None, compare=False)
     previous: str | None = None
 
 
@@ -131,6 +131,7 @@ class Outcome:
     that fits one phone screen (what it may be, at most three things to do
     now, the signs that mean calling the emergency number). ``step`` is the
     step token for its controls ("More details", "Sources"), like a question's.
+    ``sources_title`` heads the ``citations``, in the person's language.
     """
 
     category: str
@@ -147,6 +148,7 @@ class Outcome:
     short: tuple[Section, ...] = ()
     short_text: str = field(default="", compare=False)
     step: int = 0
+    sources_title: str = ""
 
 
 Reply = Question | Message | Outcome

@@ -13,9 +13,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+def fold(text: str) -> str:
+    """Lower-case and unify unicode, without accents: people often type "musculo"
+    for "músculo", so every locale matches either spelling."""
+    text = unicodedata.normalize("NFKD", text.casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFKC", text)
+
+
 def normalize(text: str) -> str:
-    """Lower-case, unify unicode, drop apostrophes and punctuation, squeeze spaces."""
-    text = unicodedata.normalize("NFKC", text).casefold().replace("'", "").replace("\u2019", "")
+    """Fold case and accents, drop apostrophes and punctuation, squeeze spaces."""
+    text = fold(text).replace("'", "").replace("\u2019", "")
     text = "".join(ch if ch.isalnum() else " " for ch in text)
     return " ".join(text.split())
 

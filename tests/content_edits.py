@@ -42,10 +42,10 @@ def publish_new_content(root: Path) -> None:
         "      - frequency: [weekly, nightly]\n  - urgency: self_care\n",
         "by_frequency: &by_frequency self_care\n",
     )
-    wordings = root / "wordings" / "en.yaml"
-    text = wordings.read_text(encoding="utf-8")
-    kept = text[: text.index("  frequency:\n")].splitlines(keepends=True)
-    wordings.write_text("".join(k for k in kept if not k.startswith("  frequency: {")), "utf-8")
+    for wordings in sorted((root / "wordings").glob("*.yaml")):  # every locale's
+        text = wordings.read_text(encoding="utf-8")
+        kept = text[: text.index("  frequency:\n")].splitlines(keepends=True)
+        wordings.write_text("".join(k for k in kept if not k.startswith("  frequency: {")), "utf-8")
     _edit(
         root / "locales" / "en.yaml",
         "First, a safety check. Do you have any of these right now, or with the cramps?",

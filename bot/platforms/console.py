@@ -108,7 +108,7 @@ class Pretty:
                 self.section(section.title, rest)
                 self.para(f"[{', '.join(section.sources)}]", indent="    ")
         print(file=self.out)
-        self.para("SOURCES")
+        self.para(o.sources_title.upper())
         for sid, citation in o.citations:
             self.para(f"{sid}: {citation}", indent="  ", hang="  ")
         print(file=self.out)

@@ -8,14 +8,13 @@ steps can read "10+ min" and "calf, foot" for what they are.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from dialogs.wordings import Language
+from dialogs.wordings import Language, fold
 
 _TOKEN = re.compile(r"\d+(?:\.\d+)?|[^\W\d_]+|[<>+~\-]|[,;.!?\n:/()&]")
 _INNER_HYPHEN = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
@@ -26,9 +25,8 @@ SYMBOLS = frozenset("<>+~-")
 
 
 def tokenize(text: str) -> list[str]:
-    """Casefolded tokens of ``text``: numbers, words, symbols and punctuation."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = text.replace("'", "").replace("\u2019", "")
+    """Case- and accent-folded tokens of ``text``: numbers, words, symbols and punctuation."""
+    text = fold(text).replace("'", "").replace("\u2019", "")
     return _TOKEN.findall(_INNER_HYPHEN.sub(" ", text))
 
 

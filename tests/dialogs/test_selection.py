@@ -221,3 +221,15 @@ async def test_progress_estimate_counts_the_questions_still_worth_asking_when_as
     question = (await engine.handle(KEY, Incoming.from_text("none")))[-1]
     assert isinstance(question, Question) and question.number == 2
     assert question.total >= question.number
+
+
+async def test_next_question_starts_with_nothing_ticked_when_the_last_was_ticked(
+    engine: Engine,
+) -> None:
+    shown = await first_question(engine)
+    await engine.handle(KEY, tap(shown, "toggle", "none"))
+    replies = await engine.handle(KEY, tap(shown, "done"))
+    where = replies[-1]
+    assert isinstance(where, Question) and where.id == "where" and where.selected == ()
+    back = (await engine.handle(KEY, Incoming.from_text("/back")))[-1]
+    assert isinstance(back, Question) and back.id == "red_flags" and back.selected == ()

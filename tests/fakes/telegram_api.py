@@ -130,7 +130,8 @@ def parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
 
 @dataclass
 class Call:
-    """One Bot API call the bot made; ``failed`` names the injected failure, if any."""
+    """One Bot API call the bot made; ``failed`` names the injected failure, or is
+    ``400 <why>`` when the fake refused it as Telegram would."""
 
     method: str
     params: dict[str, Any]
@@ -252,8 +253,9 @@ class FakeBotApi:
         method = request.match_info["method"]
         params = _params(dict(await request.post()))
         fault = self._take_fault(method, params.get("chat_id"))
+        call = Call(method, params, fault.kind if fault else None)
         async with self._changed:
-            self.calls.append(Call(method, params, fault.kind if fault else None))
+            self.calls.append(call)
             self._changed.notify_all()
         if fault is not None:
             return self._fail(request, fault)
@@ -262,6 +264,7 @@ class FakeBotApi:
         try:
             return _ok(self._answer(method, params))
         except ValueError as exc:
+            call.failed = f"400 {exc}"  # refused as Telegram would: not among the sent calls
             return _error(400, f"Bad Request: {exc}")
 
     def _take_fault(self, method: str, chat_id: Any) -> _Fault | None:

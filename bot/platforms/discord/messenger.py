@@ -44,7 +44,8 @@ DONE_EVENT = "cramp_done"
 
 
 class ContentTranslator(app_commands.Translator):
-    """Command descriptions (``command_<name>`` messages) in every locale the content has."""
+    """Command names (``command_names``) and descriptions (``command_<name>`` messages)
+    in every locale the content has."""
 
     def __init__(self, app: App) -> None:
         self.app = app
@@ -55,12 +56,15 @@ class ContentTranslator(app_commands.Translator):
         locale: discord.Locale,
         context: app_commands.TranslationContextTypes,
     ) -> str | None:
-        if context.location is not app_commands.TranslationContextLocation.command_description:
+        where = app_commands.TranslationContextLocation
+        if context.location not in (where.command_name, where.command_description):
             return None
         locales = self.app.engine.locales
         texts = locales.get(locale.value) or locales.get(locale.value.split("-")[0])
         if texts is None:
             return None
+        if context.location is where.command_name:
+            return texts.command_names.get(string.message)
         found = texts.messages.get(f"command_{string.extras.get('command', '')}")
         return render.cut(found, 100) if found else None
 
@@ -300,8 +304,10 @@ class CrampClient(discord.Client):
                 for chunk in pack(lines, render.CONTENT_MAX, sep="\n"):
                     await message.channel.send(chunk)
                 return
+            # A DM message carries no locale: the engine keeps the person's from their
+            # last interaction (or /language), else the configured one.
             key, locale = self.key(message.author), self.app.settings.locale
-            replies = await self.app.engine.handle(key, event, locale)
+            replies = await self.app.engine.handle(key, event, None)
             await Screen(self, key, locale, channel=message.channel).show(replies)
 
     async def notify(self, user_id: str, replies: list[Reply]) -> None:
@@ -384,7 +390,7 @@ def _add_commands(client: CrampClient) -> None:
 
         return app_commands.Command(name=name, description=describe(name), callback=run)
 
-    for name in ("cramps", "restart", "back", "stop", "forget", "help", "about"):
+    for name in ("cramps", "restart", "back", "stop", "forget", "help", "about", "language"):
         client.tree.add_command(engine_command(name))
 
     topics = client.app.engine.factsheet_topics

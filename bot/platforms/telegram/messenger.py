@@ -197,7 +197,7 @@ class TelegramMessenger:
     async def _expand(
         self, where: _Where, message: Message, step: int, view: str, locale: str | None
     ) -> str | None:
-        """ "More details" or "Sources" on an outcome: the same message, edited to show more."""
+        """Expand an outcome in place ("More details", "Sources"): the same message shows more."""
         texts = self.engine.texts(locale)
         assert where.key is not None
         current = await self.engine.current(where.key, locale)
@@ -207,10 +207,11 @@ class TelegramMessenger:
             return texts.messages["closed"]
         first, *rest = outcome_html(outcome, texts, view)
         markup = outcome_markup(outcome, texts, view)
-        await self._call(
+        await self._edit(
             where,
-            lambda chat: self.bot.edit_message_text(
-                first, chat, message.message_id, parse_mode=HTML, reply_markup=markup
+            (message.chat_id, message.message_id),
+            lambda chat, at: self.bot.edit_message_text(
+                first, chat, at, parse_mode=HTML, reply_markup=markup
             ),
         )
         for part in rest:

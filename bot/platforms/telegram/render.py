@@ -31,6 +31,7 @@ PRIVATE_COMMANDS = (
     "about",
     "cramps",
     "crampinfo",
+    "language",
 )
 GROUP_COMMANDS = ("cramps", "crampinfo", "help", "about")
 

@@ -126,7 +126,17 @@ async def test_ticking_none_clears_the_other_ticks_when_clicked_after_them(chat:
 
 async def test_commands_are_synced_globally_when_no_guild_is_set(chat: Chat) -> None:
     names = {c["name"] for c in chat.fake.commands["global"]}
-    assert names == {"cramps", "crampinfo", "restart", "back", "stop", "forget", "help", "about"}
+    assert names == {
+        "cramps",
+        "crampinfo",
+        "restart",
+        "back",
+        "stop",
+        "forget",
+        "help",
+        "about",
+        "language",
+    }
     crampinfo = next(c for c in chat.fake.commands["global"] if c["name"] == "crampinfo")
     [topic] = crampinfo["options"]
     assert [c["value"] for c in topic["choices"]] == ["night", "exercise", "warning", "stretch"]

@@ -7,6 +7,7 @@ answered, no edit may change nothing).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from typing import Any
 
@@ -283,6 +284,8 @@ async def test_one_full_interview_is_tidy_when_counted(telegram: Harness, conten
     live = telegram.fake.live_keyboards(chat.id)
     assert [m["message_id"] for m in live] == [chat.messages()[-1]["message_id"]]  # the outcome
     assert len(chat.messages()[-1]["text"]) < 1000
+    refused = [c.failed for c in telegram.fake.calls if c.failed]
+    assert not refused, "no call refused (no edit that changes nothing)"
 
 
 async def test_tick_after_a_long_pause_gets_the_resume_prompt_as_a_new_message_when_idle(
@@ -304,3 +307,18 @@ async def test_tick_after_a_long_pause_gets_the_resume_prompt_as_a_new_message_w
     assert chat.messages()[-1]["text"] == texts.prompts["resume"]["text"]
     assert chat.messages()[-2]["text"] == asked["text"], "the question is not overwritten"
     assert len(telegram.fake.live_keyboards(chat.id)) == 1
+
+
+async def test_stale_reference_is_harmless_when_the_shown_message_is_gone(
+    telegram: Harness, content: Content, caplog: Any
+) -> None:
+    chat = await started(telegram, "none")
+    assert telegram.app is not None
+    record = await telegram.app.store.load("telegram:1001")
+    record.shown, record.version = f"{chat.id}/999999", record.version + 1  # a deleted message
+    assert await telegram.app.store.save(record, record.version - 1)
+    with caplog.at_level(logging.DEBUG, logger="bot.platforms.telegram.messenger"):
+        await chat.say("calf")
+    assert chat.question_id() == "when"
+    assert not [r for r in caplog.records if r.levelno > logging.INFO]
+    assert any("stale message reference" in r.getMessage() for r in caplog.records)

@@ -1,0 +1,79 @@
+"""A Spanish-speaking Discord user (interaction locale es-ES): clicks, DMs, /language, commands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dialogs.content import Content
+from tests.conftest import personas
+from tests.languages import english_in
+from tests.platforms.discord.conftest import Chat, Shown
+from tests.platforms.discord.test_interview import interview_by_clicks
+
+PERSONAS = personas()
+
+
+def read(shown: Shown) -> list[str]:
+    """Everything a person reads in ``shown``: texts, embeds and component labels."""
+    return (
+        [m.text() for m in shown]
+        + [str(c.get("label") or "") for m in shown for c in m.components()]
+        + [str(o.get("label")) for m in shown for c in m.components() for o in c.get("options", [])]
+    )
+
+
+async def test_persona_completes_in_spanish_when_clicking_in_a_server_channel(
+    chat: Chat, content: Content
+) -> None:
+    es = content.locales["es"]
+    persona = next(p for p in PERSONAS if p["expect"]["also"])
+    ana = chat.person("ana", locale="es-ES")
+    shown, _ = await interview_by_clicks(chat, ana, persona)
+    outcome = shown.outcome
+    assert outcome is not None
+    expect: dict[str, Any] = persona["expect"]
+    assert es.instruction(expect["category"], expect["urgency"]) in outcome.text()
+    everything = [m.text() for m in chat.fake.messages.values()]
+    everything += [
+        str(c.get("label") or "") for m in chat.fake.messages.values() for c in m.components()
+    ]
+    assert not english_in(everything, content)
+
+
+async def test_dm_keeps_the_spanish_of_the_last_interaction_when_typing(
+    chat: Chat, content: Content
+) -> None:
+    es = content.locales["es"]
+    luis = chat.person("luis", locale="es-ES")
+    await chat.slash(luis, "cramps")
+    shown = await chat.say(luis, "ninguna")
+    question = shown.question
+    assert question is not None and es.question_text["where"] in question.text()
+    assert not english_in(read(shown), content)
+
+
+async def test_language_command_offers_every_language_when_used(
+    chat: Chat, content: Content
+) -> None:
+    eva = chat.person("eva", locale="en-US")
+    await chat.slash(eva, "cramps")
+    shown = await chat.slash(eva, "language")
+    question = shown.question
+    assert question is not None and question.question == "language"
+    shown = await chat.answer(eva, question, "es")
+    assert content.locales["es"].messages["language_set"] in shown.text()
+
+
+async def test_commands_are_named_and_described_in_spanish_when_synced(
+    chat: Chat, content: Content
+) -> None:
+    es = content.locales["es"]
+    commands = {c["name"]: c for c in chat.fake.commands["global"]}
+    assert (
+        commands["language"]["description_localizations"]["es-ES"]
+        == es.messages["command_language"]
+    )
+    for command, name in es.command_names.items():
+        assert commands[command]["name_localizations"]["es-ES"] == name
+        assert commands[command]["name_localizations"]["es-419"] == name
+        assert "en-GB" not in commands[command]["name_localizations"]

@@ -1,0 +1,54 @@
+"""A Spanish-speaking Telegram user (``language_code`` es): buttons, menus, /language."""
+
+from __future__ import annotations
+
+import pytest
+
+from dialogs.content import Content
+from tests.conftest import personas
+from tests.languages import english_in
+from tests.platforms.telegram.test_private_chat import answer_by_buttons, assert_outcome
+
+PERSONAS = personas()
+SOME = [PERSONAS[0], *(p for p in PERSONAS if p["expect"]["urgency"] in ("emergency", "urgent"))][
+    :3
+]
+
+
+@pytest.mark.parametrize("persona", SOME, ids=[p["name"] for p in SOME])
+async def test_persona_completes_in_spanish_when_user_language_is_es(
+    telegram, content: Content, persona
+) -> None:
+    es = content.locales["es"]
+    chat = telegram.private(language="es-419")
+    await chat.say("/start")
+    assert chat.texts()[0] == es.messages["welcome"]
+    await answer_by_buttons(chat, persona, es)
+    assert_outcome(telegram, chat, persona["expect"], content, es)
+    assert not english_in(chat.texts(), content)
+
+
+async def test_language_command_switches_an_english_user_to_spanish_when_pressed(
+    telegram, content: Content
+) -> None:
+    es = content.locales["es"]
+    chat = telegram.private(language="en")
+    await chat.say("/start")
+    await chat.say("/language")
+    await chat.press("Español")
+    assert es.messages["language_set"] in chat.texts()
+    assert chat.question_id() == "red_flags"
+    assert es.question_text["red_flags"] in chat.question()["text"]
+
+
+async def test_command_menus_are_registered_in_spanish_when_serving(
+    telegram, content: Content
+) -> None:
+    es = content.locales["es"]
+    spanish = [
+        c for c in telegram.fake.sent("setMyCommands") if c.params.get("language_code") == "es"
+    ]
+    private = next(c for c in spanish if c.params["scope"]["type"] == "all_private_chats")
+    described = {cmd["command"]: cmd["description"] for cmd in private.params["commands"]}
+    assert described["language"] == es.messages["command_language"]
+    assert described["back"] == es.messages["command_back"]
