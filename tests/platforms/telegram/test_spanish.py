@@ -24,7 +24,7 @@ async def test_persona_completes_in_spanish_when_user_language_is_es(
     await chat.say("/start")
     assert chat.texts()[0] == es.messages["welcome"]
     await answer_by_buttons(chat, persona, es)
-    assert_outcome(telegram, chat, persona["expect"], content, es)
+    await assert_outcome(telegram, chat, persona["expect"], content, es)
     assert not english_in(chat.texts(), content)
 
 
