@@ -92,7 +92,13 @@ class Screen:
 
     # -- the replies ---------------------------------------------------------
     async def show(self, replies: list[Reply]) -> None:
-        """Show ``replies`` in order; texts go with the next question or outcome."""
+        """Show ``replies`` in order; texts go with the next question or outcome.
+
+        Labels are drawn in the language the engine spoke, which may be the one
+        the person chose rather than their client's.
+        """
+        self.texts = self.client.app.engine.texts_of(replies, self.locale)
+        self.locale = self.texts.locale
         lines: list[str] = []
         for reply in replies:
             if isinstance(reply, Message) and reply.kind == "answered":

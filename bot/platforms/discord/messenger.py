@@ -202,8 +202,8 @@ class CrampClient(discord.Client):
             if not acked:
                 return
             key, locale = self.key(interaction.user), _locale(interaction)
-            texts = self.app.engine.texts(locale)
             current = await self.app.engine.current(key, locale)
+            texts = self.app.engine.texts_of(current, locale)
             found = next((r for r in current if isinstance(r, Outcome)), None)
             if found is None or found.step != step:
                 await interaction.followup.send(texts.messages["closed"], ephemeral=True)
@@ -230,7 +230,7 @@ class CrampClient(discord.Client):
             if not replies:
                 start = Incoming(command="cramps", event_id=str(interaction.id))
                 replies = await self.app.engine.handle(key, start, locale)
-            texts = self.app.engine.texts(locale)
+            texts = self.app.engine.texts_of(replies, locale)
             try:
                 channel = await interaction.user.create_dm()
                 await Screen(self, key, locale, channel=channel).show(replies)

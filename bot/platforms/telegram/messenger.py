@@ -193,9 +193,9 @@ class TelegramMessenger:
         self, where: _Where, message: Message, step: int, view: str, locale: str | None
     ) -> str | None:
         """Expand an outcome in place ("More details", "Sources"): the same message shows more."""
-        texts = self.engine.texts(locale)
         assert where.key is not None
         current = await self.engine.current(where.key, locale)
+        texts = self.engine.texts_of(current, locale)
         outcome = next((r for r in current if isinstance(r, Outcome)), None)
         if outcome is None or outcome.step != step:
             await self._clear(where, ref(message))
@@ -284,7 +284,7 @@ class TelegramMessenger:
         ``ticked`` (question, step), that question is redrawn in place, not sent again.
         """
         notice = None
-        texts = self.engine.texts(locale)
+        texts = self.engine.texts_of(replies, locale)
         for reply in replies:
             redraw = isinstance(reply, Question) and (reply.id, reply.step) == ticked
             if isinstance(reply, Question) and redraw and pressed is not None:
@@ -304,7 +304,9 @@ class TelegramMessenger:
                     await self._send(where, part, parse_mode=HTML)
                 await self._shown(where, sent, reply.step)
             elif reply.kind == "answered":
-                await self._mark_answered(where, reply.previous, reply.question, reply.text, locale)
+                await self._mark_answered(
+                    where, reply.previous, reply.question, reply.text, texts.locale
+                )
             elif reply.kind in ("closed", "notice") and pressed is not None:
                 notice = reply.text
                 await self._clear(where, reply.previous)
