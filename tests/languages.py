@@ -72,9 +72,8 @@ def english_labels_in(shown: Iterable[str], content: Content) -> list[str]:
     ]
     found = set()
     for line in (line for text in shown for line in text.splitlines()):
-        line = line.strip(" -#*_").removeprefix("✅").strip().rstrip(":")
-        if line in short:
-            found.add(line)
+        line = line.strip(" -#*_").removeprefix("✅").strip()
+        found.update({line, line.rstrip(":")} & short)
         found.update(m.group() for p in filled if (m := p.search(line)))
     return sorted(found)
 

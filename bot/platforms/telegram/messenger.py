@@ -254,7 +254,7 @@ class TelegramMessenger:
         private = message.chat.type == ChatType.PRIVATE
         origin = f"telegram {message.chat.type} chat {message.chat_id}"
         lines = await self.operators.handle(
-            PLATFORM, str(user.id), args, private=private, origin=origin
+            PLATFORM, str(user.id), args, private=private, origin=origin, locale=user.language_code
         )
         for line in lines:
             await self._send(_where(message), line)
