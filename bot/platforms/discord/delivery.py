@@ -76,6 +76,9 @@ class Screen:
         self.key = key
         self.locale = locale
         self.texts = client.app.engine.texts(locale)
+        # The command names the person's client lists (typed DMs take the base names).
+        shown = render.client_texts(client.app.engine.locales, locale) if interaction else None
+        self.names = shown.command_names if shown is not None else {}
         self.interaction = interaction
         self.server = interaction is not None and interaction.guild_id is not None
         self.slash = (
@@ -108,7 +111,7 @@ class Screen:
                 await self.notice(reply.text)
             elif isinstance(reply, Message):
                 await self.clear(reply.previous)
-                lines.append(reply.text)
+                lines.append(render.named(reply.text, self.names))
             elif isinstance(reply, Question):
                 await self.question(reply, lines)
                 lines = []

@@ -63,8 +63,7 @@ class ContentTranslator(app_commands.Translator):
             where.parameter_description,
         ):
             return None
-        locales = self.app.engine.locales
-        texts = locales.get(locale.value) or locales.get(locale.value.split("-")[0])
+        texts = render.client_texts(self.app.engine.locales, locale.value)
         if texts is None:
             return None
         if context.location is where.command_name:

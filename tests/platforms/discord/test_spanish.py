@@ -124,3 +124,23 @@ async def test_no_english_is_shown_when_an_english_client_user_chose_spanish(
     assert es.outcome["sources"] in said
     assert not english_in(said, content)
     assert not english_labels_in(said, content)
+
+
+@pytest.mark.parametrize("client", ["es-ES", "en-US"])
+async def test_help_names_the_commands_the_client_lists_when_asked_in_spanish(
+    chat: Chat, content: Content, client: str
+) -> None:
+    """Discord lists slash commands under the client's locale names (/atras on a Spanish
+    client), whatever language the person chose for the interview."""
+    es = content.locales["es"]
+    ana = chat.person("ana", locale=client)
+    await chat.slash(ana, "cramps")
+    if client == "en-US":
+        asked = (await chat.slash(ana, "language")).question
+        assert asked is not None
+        await chat.answer(ana, asked, "es")
+    said = (await chat.slash(ana, "help")).text()
+    names = es.command_names if client == "es-ES" else {}
+    for command in ("back", "restart", "language"):
+        assert f"/{names.get(command, command)} " in said
+    assert ("/back " in said) is (client == "en-US")
