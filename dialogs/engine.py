@@ -103,6 +103,15 @@ class Engine:
         spoken = next((r.locale for r in replies if r.locale), None)
         return self.texts(spoken or locale)
 
+    async def texts_to(self, key: ConversationKey | str, locale: str | None) -> Texts:
+        """The texts for what is said to a person outside an interview event (a sticker's
+        answer, a fact sheet, a notice): :meth:`texts_for` their stored conversation."""
+        try:
+            record = await self.store.load(str(key))
+        except (StoreUnavailable, CorruptRecord):  # the platform's language will do
+            record = None
+        return self.texts_for(record, locale)
+
     @property
     def locales(self) -> Mapping[str, Texts]:
         """Every locale the content has, by its code."""

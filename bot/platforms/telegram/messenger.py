@@ -26,6 +26,7 @@ from telegram import (
     Message,
     ReplyParameters,
     Update,
+    User,
 )
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, TelegramError
@@ -153,9 +154,8 @@ class TelegramMessenger:
         message, user = update.effective_message, update.effective_user
         assert message is not None and user is not None
         log.info("update %s: private message without text", update.update_id)
-        await self._send(
-            _where(message), self.engine.texts(user.language_code).messages["not_text"]
-        )
+        texts = await self._texts(user)
+        await self._send(_where(message), texts.messages["not_text"])
 
     async def on_press(self, update: Update, context: Context) -> None:
         """A button press; the query is always answered, so no spinner is left hanging."""
@@ -218,7 +218,7 @@ class TelegramMessenger:
         message, user = update.effective_message, update.effective_user
         assert message is not None and user is not None
         log.info("update %s: group invite", update.update_id)
-        texts = self.engine.texts(user.language_code)
+        texts = await self._texts(user)
         url = create_deep_linked_url(self.bot.username, "cramps")
         markup = invite_markup(url, texts)
         await self._send(_where(message), texts.messages["group_private"], reply_markup=markup)
@@ -227,22 +227,27 @@ class TelegramMessenger:
         """``/about`` in a group: what the bot is, from the content."""
         message, user = update.effective_message, update.effective_user
         assert message is not None and user is not None
-        await self._send(_where(message), self.engine.texts(user.language_code).messages["about"])
+        await self._send(_where(message), (await self._texts(user)).messages["about"])
 
     async def on_crampinfo(self, update: Update, context: Context) -> None:
         """``/crampinfo TOPIC``: a public fact sheet; without a known topic, the topics."""
         message, user = update.effective_message, update.effective_user
         assert message is not None and user is not None
         log.info("update %s: fact sheet", update.update_id)
-        locale = user.language_code
+        texts = await self._texts(user)
         topic = context.args[0] if context.args else ""
-        sheet = self.engine.factsheet(topic, locale) if topic else None
+        sheet = self.engine.factsheet(topic, texts.locale) if topic else None
         if sheet is None:
             await self._send(_where(message), topics_menu(self.engine.factsheet_topics))
             return
         citations = self.engine.citations(sheet.sources)
-        for part in factsheet_html(sheet, self.engine.texts(locale), citations):
+        for part in factsheet_html(sheet, texts, citations):
             await self._send(_where(message), part, parse_mode=HTML)
+
+    async def _texts(self, user: User) -> Texts:
+        """The texts for ``user`` outside the interview: the language they chose, if any."""
+        key = ConversationKey(platform=PLATFORM, user=str(user.id))
+        return await self.engine.texts_to(key, user.language_code)
 
     async def on_op(self, update: Update, context: Context) -> None:
         """``/op ...``: the operators' handler decides; its lines go back as plain messages."""

@@ -64,3 +64,25 @@ async def test_command_menus_are_registered_in_spanish_when_serving(
     described = {cmd["command"]: cmd["description"] for cmd in private.params["commands"]}
     assert described["language"] == es.messages["command_language"]
     assert described["back"] == es.messages["command_back"]
+
+
+async def test_chosen_spanish_is_kept_outside_the_interview_when_the_platform_says_en(
+    telegram, content: Content
+) -> None:
+    """The answer to a message without text and a fact sheet follow /language, not
+    ``language_code``."""
+    es = content.locales["es"]
+    chat = telegram.private(language="en")
+    await chat.say("/language es")
+    place = chat.message("")
+    del place["message"]["text"]
+    place["message"]["location"] = {"latitude": 40.4, "longitude": -3.7}
+    mark = len(telegram.fake.calls)
+    await chat.send(place)
+    await chat.say("/crampinfo night")
+    shown = [s for call in telegram.fake.sent()[mark:] for s in strings_in(call.params)]
+    assert shown[0] == es.messages["not_text"]
+    sheet = " ".join(shown[1:])
+    assert es.outcome["sources"] in sheet and es.advice["stretch"] in sheet
+    assert not english_in(shown, content)
+    assert not english_labels_in(shown, content)
