@@ -320,6 +320,12 @@ class _Checker:
         for name, texts in locales.items():
             if texts is not None:
                 self.forbidden_advice(name, texts, forbidden)
+                for topic in factsheets:  # the fact sheet's title
+                    self.text(
+                        f"locales/{name}.yaml",
+                        f"messages.sheet_{topic}",
+                        texts.messages.get(f"sheet_{topic}"),
+                    )
         if self.problems:
             return None
         return Content(

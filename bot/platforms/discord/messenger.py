@@ -44,8 +44,8 @@ DONE_EVENT = "cramp_done"
 
 
 class ContentTranslator(app_commands.Translator):
-    """Command names (``command_names``), and command and option descriptions (the
-    message named by the string's ``key``), in every locale the content has."""
+    """Command names (``command_names``), and command and option descriptions and
+    choices (the message named by the string's ``key``), in every locale the content has."""
 
     def __init__(self, app: App) -> None:
         self.app = app
@@ -61,6 +61,7 @@ class ContentTranslator(app_commands.Translator):
             where.command_name,
             where.command_description,
             where.parameter_description,
+            where.choice_name,
         ):
             return None
         texts = render.client_texts(self.app.engine.locales, locale.value)
@@ -403,7 +404,9 @@ def _add_commands(client: CrampClient) -> None:
 
     @app_commands.command(name="crampinfo", description=describe("crampinfo"))
     @app_commands.describe(topic=describe("crampinfo", "option_crampinfo_topic"))
-    @app_commands.choices(topic=[app_commands.Choice(name=t, value=t) for t in topics])
+    @app_commands.choices(
+        topic=[app_commands.Choice(name=describe(t, f"sheet_{t}"), value=t) for t in topics]
+    )
     async def crampinfo(
         interaction: discord.Interaction[Any], topic: app_commands.Choice[str]
     ) -> None:

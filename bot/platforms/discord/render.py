@@ -133,7 +133,7 @@ def factsheet_embeds(
     """A public fact sheet as embeds (they fit in one message: it is short general advice)."""
     fields = _fields(texts.outcome["sources"], cited(citations), "; ")
     body = "\n".join(f"• {line}" for line in sheet.lines)
-    groups = _group(sheet.title.capitalize(), body, fields, texts.outcome["disclaimer"], None)
+    groups = _group(sheet.title, body, fields, texts.outcome["disclaimer"], None)
     return [e for group in groups for e in group][:EMBEDS_PER_MESSAGE]
 
 
