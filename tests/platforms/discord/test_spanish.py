@@ -79,6 +79,10 @@ async def test_commands_are_named_and_described_in_spanish_when_synced(
         assert commands[command]["name_localizations"]["es-ES"] == name
         assert commands[command]["name_localizations"]["es-419"] == name
         assert "en-GB" not in commands[command]["name_localizations"]
+    [topic] = commands["crampinfo"]["options"]
+    assert topic["description_localizations"]["es-ES"] == es.messages["option_crampinfo_topic"]
+    for choice in topic["choices"]:
+        assert choice["name_localizations"]["es-ES"] == es.messages[f"sheet_{choice['value']}"]
 
 
 DISCORD_TEXTS = ("content", "title", "description", "label", "placeholder", "text", "name", "value")
