@@ -91,6 +91,37 @@ MESSAGES = (
     "which_hint",
     "story_warning",
     "command_language",
+    "command_op",
+    "option_crampinfo_topic",
+    "option_op_command",
+    "op_usage",
+    "op_refused",
+    "op_private_only",
+    "op_no_such",
+    "op_not_a_key",
+    "op_reload_failed",
+    "op_reloaded",
+    "op_counts",
+    "op_by_state",
+    "op_by_outcome",
+    "op_versions",
+    "op_latest",
+    "op_none",
+    "op_restarted_told",
+    "op_restarted_later",
+    "op_confirm_all",
+    "op_restarted_all",
+    "op_conversation",
+    "op_state",
+    "op_waiting",
+    "op_answers",
+    "op_answers_none",
+    "op_outcome_also",
+    "op_outcome_one",
+    "op_not_yet",
+    "op_times",
+    "op_versions_one",
+    "op_unreachable",
     "language_choose",
     "language_set",
     "language_unknown",
@@ -290,6 +321,12 @@ class _Checker:
         for name, texts in locales.items():
             if texts is not None:
                 self.forbidden_advice(name, texts, forbidden)
+                for topic in factsheets:  # the fact sheet's title
+                    self.text(
+                        f"locales/{name}.yaml",
+                        f"messages.sheet_{topic}",
+                        texts.messages.get(f"sheet_{topic}"),
+                    )
         if self.problems:
             return None
         return Content(

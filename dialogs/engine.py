@@ -97,6 +97,21 @@ class Engine:
             return self.texts(record.locale or locale)
         return self.texts(locale)
 
+    def texts_of(self, replies: Iterable[Reply], locale: str | None = None) -> Texts:
+        """The texts the engine spoke ``replies`` in, so a front end draws its own labels
+        (buttons, progress, headings) in the same language; else those of ``locale``."""
+        spoken = next((r.locale for r in replies if r.locale), None)
+        return self.texts(spoken or locale)
+
+    async def texts_to(self, key: ConversationKey | str, locale: str | None) -> Texts:
+        """The texts for what is said to a person outside an interview event (a sticker's
+        answer, a fact sheet, a notice): :meth:`texts_for` their stored conversation."""
+        try:
+            record = await self.store.load(str(key))
+        except (StoreUnavailable, CorruptRecord):  # the platform's language will do
+            record = None
+        return self.texts_for(record, locale)
+
     @property
     def locales(self) -> Mapping[str, Texts]:
         """Every locale the content has, by its code."""
@@ -147,12 +162,14 @@ class Engine:
 
         def change(record: Conversation | None, notice: str | None, now: float) -> Change:
             seen.notice, seen.finished = notice, False
-            texts = self.texts_for(record, locale)
+            texts = seen.texts = self.texts_for(record, locale)
             if record is not None and event.event_id and event.event_id in record.recent_events:
                 log.debug("event %s for %s already applied", event.event_id, key)
                 return Change(self._current(record, texts))
             before = record.state if record is not None else None
-            result = _Turn(self.interview, texts, now, self.idle_after).run(key, record, event)
+            turn = _Turn(self.interview, texts, now, self.idle_after)
+            result = turn.run(key, record, event)
+            seen.texts = turn.texts  # the language switched, after /language
             after = result.record.state if result.record is not None else None
             seen.finished = before != OUTCOME_STATE and after == OUTCOME_STATE
             if notice:
@@ -173,6 +190,7 @@ class Engine:
             )
             saved = bool(outcome and outcome[0])
             error = NOTICE_ERRORS.get(seen.notice or "") if outcome else "conflict"
+            replies = _spoken(replies, seen.texts or texts)
         if self.observer is not None:
             finished = seen.finished and saved
             self.observer.stepped(_step(key, event, started, replies, finished, error))
@@ -204,7 +222,8 @@ class Engine:
             return _not_saved(exc, self.texts(locale))
         if record is None:
             return []
-        return self._current(record, self.texts_for(record, locale))
+        texts = self.texts_for(record, locale)
+        return _spoken(self._current(record, texts), texts)
 
     async def forget(self, key: ConversationKey | str) -> bool:
         """Delete everything stored for ``key``."""
@@ -302,6 +321,12 @@ class _Seen:
 
     notice: str | None = None
     finished: bool = False
+    texts: Texts | None = None
+
+
+def _spoken(replies: list[Reply], texts: Texts) -> list[Reply]:
+    """``replies`` marked with the locale of ``texts``, the language they are in."""
+    return [replace(r, locale=texts.locale) for r in replies]
 
 
 def _step(
@@ -681,7 +706,8 @@ class _Turn:
         """The current question, prompt or outcome of ``record``."""
         texts = self.texts
         if record.pending == LANGUAGE:
-            return [_language_question(self.content.locales, texts, record.version)]
+            asked = _language_question(self.content.locales, texts, record.version)
+            return [replace(asked, previous=record.shown)]  # the question it replaces goes
         if record.pending:
             prompt = texts.prompts[record.pending]
             options = tuple(

@@ -215,4 +215,5 @@ def factsheet(content: Content, texts: Texts, topic: str) -> Section | None:
     if ids is None:
         return None
     sources = _public(content, (s for a in ids for s in content.advice_sources[a]))
-    return Section(title=topic, lines=tuple(texts.advice[a] for a in ids), sources=sources)
+    title = texts.messages[f"sheet_{topic}"]
+    return Section(title=title, lines=tuple(texts.advice[a] for a in ids), sources=sources)

@@ -79,6 +79,8 @@ class Question:
     ``previous`` is the platform reference of the copy already showing this
     conversation's question: the adapter removes its controls (or, after a
     toggle, redraws it in place); ``None`` when there is nothing to clear.
+    ``locale`` (on every reply) is the language the engine spoke: a front end
+    draws its own labels for the reply in it (see ``Engine.texts_of``).
     """
 
     id: str
@@ -91,6 +93,7 @@ class Question:
     total: int = 0
     selected: tuple[str, ...] = ()
     previous: str | None = None
+    locale: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,6 +113,7 @@ class Message:
     question: str | None = None
     key: str | None = field(default=None, compare=False)
     previous: str | None = None
+    locale: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -149,6 +153,7 @@ class Outcome:
     short_text: str = field(default="", compare=False)
     step: int = 0
     sources_title: str = ""
+    locale: str = field(default="", compare=False)
 
 
 Reply = Question | Message | Outcome

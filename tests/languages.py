@@ -57,3 +57,35 @@ def _all_texts(texts: Texts) -> Iterator[str]:
 
 def options_of(reply: Any) -> list[str]:
     return [o.label for o in getattr(reply, "options", ())]
+
+
+def english_labels_in(shown: Iterable[str], content: Content) -> list[str]:
+    """Short English texts (buttons, headings, the progress line) shown as a whole
+    line: what :func:`english_in` cannot tell apart inside longer text."""
+    en, others = content.locales["en"], [t for c, t in content.locales.items() if c != "en"]
+    theirs = {s.strip() for t in others for s in _all_texts(t)}
+    short = {s.strip() for s in _all_texts(en) if len(s.split()) < MIN_WORDS} - theirs
+    filled = [
+        re.compile(re.sub(r"\\\{\w+\\\}", ".+", re.escape(t)))
+        for t in en.messages.values()
+        if "{" in t and t not in theirs and len(re.sub(r"\{\w+\}", "", t).split()) >= 2
+    ]
+    found = set()
+    for line in (line for text in shown for line in text.splitlines()):
+        line = line.strip(" -#*_").removeprefix("✅").strip()
+        found.update({line, line.rstrip(":")} & short)
+        found.update(m.group() for p in filled if (m := p.search(line)))
+    return sorted(found)
+
+
+def strings_in(value: Any, keys: tuple[str, ...] = ("text", "label", "content")) -> Iterator[str]:
+    """Every string under one of ``keys`` anywhere in ``value`` (an API call's parameters)."""
+    if isinstance(value, dict):
+        for name, item in value.items():
+            if name in keys and isinstance(item, str):
+                yield item
+            else:
+                yield from strings_in(item, keys)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings_in(item, keys)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.app import App
@@ -21,19 +21,14 @@ from dialogs import REFUSED, ConversationKey, Incoming
 
 log = logging.getLogger(__name__)
 
+Messages = Mapping[str, str]
+"""The ``messages`` of the operator's locale (:attr:`dialogs.Texts.messages`)."""
+
 CONFIRM_SECONDS = 120.0
 REFUSALS_EVERY = 600.0
 """A person's refused attempts are audited (and logged) at most once in this many seconds."""
 REFUSERS_KEPT = 10_000
 """People whose last audited refusal is remembered; the oldest are forgotten first."""
-USAGE = (
-    "Operator commands:\n"
-    "/op status - conversations and outcomes, and the latest operator actions\n"
-    "/op show KEY - one conversation (e.g. telegram:123)\n"
-    "/op restart KEY - restart that interview\n"
-    "/op restart all - restart every interview (asks to confirm)\n"
-    "/op reload - reload and validate the content"
-)
 
 
 class Operators:
@@ -63,38 +58,44 @@ class Operators:
         self.notifiers[platform] = notify
 
     async def handle(
-        self, platform: str, user_id: str, args: str, *, private: bool, origin: str
+        self,
+        platform: str,
+        user_id: str,
+        args: str,
+        *,
+        private: bool,
+        origin: str,
+        locale: str | None = None,
     ) -> list[str]:
-        """Run one ``/op`` command and return the lines to send back."""
+        """Run one ``/op`` command and return the lines to send back, in ``locale``."""
         actor = Actor(f"{platform}:{user_id}", origin)
+        says = self.app.engine.texts(locale).messages
         words = args.split()
         if user_id not in self.allowed(platform):
             await self.refuse(actor, "not an operator")
-            return ["Sorry, that command is only for the people who run this bot."]
+            return [says["op_refused"]]
         if not private:
             await self.refuse(actor, "not a private chat")
-            return ["Operator commands work only in a private chat with me."]
+            return [says["op_private_only"]]
         verb = words[0].lower() if words else "help"
         if verb == "status":
-            return [await self.status(actor)]
+            return [await self.status(actor, says)]
         if verb == "show" and len(words) == 2:
             found = await self.ops.show(actor, words[1])
-            return [readable(found) if found else f"No conversation with key {words[1]}."]
+            return [readable(found, says) if found else says["op_no_such"].format(key=words[1])]
         if verb == "restart" and len(words) >= 2:
             if words[1].lower() == "all":
-                return [await self.restart_all(actor, confirmed=words[2:] == ["confirm"])]
-            return [await self.restart(actor, words[1])]
+                confirmed = words[2:] == ["confirm"]
+                return [await self.restart_all(actor, says, confirmed=confirmed)]
+            return [await self.restart(actor, words[1], says)]
         if verb == "reload":
             problems = self.reload()
             await self.ops.audit(actor, "reload", "", "failed" if problems else "done")
             if problems:
-                return [
-                    "The new content is invalid; still running the old content. Problems:\n"
-                    + "\n".join(problems[:30])
-                ]
-            return [f"Content reloaded: version {self.app.engine.interview.version}."]
+                return ["\n".join([says["op_reload_failed"], *problems[:30]])]
+            return [says["op_reloaded"].format(version=self.app.engine.interview.version)]
         await self.ops.audit(actor, "help")
-        return [USAGE]
+        return [says["op_usage"]]
 
     async def refuse(self, actor: Actor, why: str) -> None:
         """Audit and log a refused attempt, unless this person's last one was audited lately."""
@@ -111,34 +112,40 @@ class Operators:
         log.warning("refused /op from %s (%s) in %s%s", actor.who, why, actor.origin, more)
         await self.ops.audit(actor, REFUSED, "", why + more)
 
-    async def status(self, actor: Actor) -> str:
+    async def status(self, actor: Actor, says: Messages) -> str:
         s = await self.ops.status(actor)
+
+        def counts(table: dict[str, Any], form: str) -> str:
+            return ", ".join(form.format(k, v) for k, v in table.items()) or says["op_none"]
+
         lines = [
-            f"Conversations: {s['active']} active, {s['finished']} finished, {s['stopped']} stopped, {s['expired']} expired",
-            "By state: " + (", ".join(f"{k} {v}" for k, v in s["states"].items()) or "none"),
-            "By outcome: " + (", ".join(f"{k} {v}" for k, v in s["outcomes"].items()) or "none"),
-            f"Content versions: {', '.join(f'{k} ({v})' for k, v in s['dialog_versions'].items()) or 'none'}; running {s['current_version']}",
-            "Latest operator actions:",
+            says["op_counts"].format_map(s),
+            says["op_by_state"].format(counts=counts(s["states"], "{} {}")),
+            says["op_by_outcome"].format(counts=counts(s["outcomes"], "{} {}")),
+            says["op_versions"].format(
+                versions=counts(s["dialog_versions"], "{} ({})"), running=s["current_version"]
+            ),
+            says["op_latest"],
         ]
         for e in await self.ops.entries(5):
             lines.append(f"  {iso(e.at)} {e.actor} {e.action} {e.key} {e.result}".rstrip())
         return "\n".join(lines)
 
-    async def restart(self, actor: Actor, key: str) -> str:
+    async def restart(self, actor: Actor, key: str, says: Messages) -> str:
         try:
             parsed = ConversationKey.parse(key)
         except ValueError:
             await self.ops.audit(actor, "restart", key, "not a key")
-            return f"{key} is not a conversation key (want platform:user, e.g. telegram:123)."
+            return says["op_not_a_key"].format(key=key)
         if not await self.ops.restart(actor, key):
-            return f"No conversation with key {key}."
+            return says["op_no_such"].format(key=key)
         notify = self.notifiers.get(parsed.platform)
         if notify is not None:
             try:
                 await notify(
                     parsed.user, await self.app.engine.handle(key, Incoming(command="start"))
                 )
-                return f"Restarted {key}; they have been told."
+                return says["op_restarted_told"].format(key=key)
             except Exception as exc:  # any platform error: fall back to the next message
                 log.warning(
                     "could not notify %s at once (%s); they are told on their next message",
@@ -147,40 +154,42 @@ class Operators:
                 )
                 # Showing the restart used up its notice: restart again so it waits for them.
                 await self.app.engine.restart(key)
-        return f"Restarted {key}; they are told on their next message."
+        return says["op_restarted_later"].format(key=key)
 
-    async def restart_all(self, actor: Actor, confirmed: bool) -> str:
+    async def restart_all(self, actor: Actor, says: Messages, *, confirmed: bool) -> str:
         asked = self._confirm.pop(actor.who, None)
         if not confirmed or asked is None or self.clock() - asked > CONFIRM_SECONDS:
             self._confirm[actor.who] = self.clock()
-            return "This restarts every interview. Send /op restart all confirm within 2 minutes to go ahead."
+            return says["op_confirm_all"]
         count = await self.ops.restart_all(actor)
-        return f"Restarted {count} interview(s); each person is told on their next message."
+        return says["op_restarted_all"].format(count=count)
 
 
-def readable(found: dict[str, Any]) -> str:
+def readable(found: dict[str, Any], says: Messages) -> str:
     """One conversation (:meth:`Operations.describe`) as lines to read in a chat.
 
     ``crampbot admin show --json`` keeps the JSON for scripts.
     """
     outcome = found["outcome"]
-    result = "not yet"
+    result = says["op_not_yet"]
     if outcome:
-        also = f", also {', '.join(outcome['also'])}" if outcome["also"] else ""
-        result = f"{outcome['category']} ({outcome['urgency']}{also})"
-    waiting = f", waiting for the {found['pending']} prompt" if found["pending"] else ""
+        also = ", ".join(outcome["also"])
+        result = says["op_outcome_also" if also else "op_outcome_one"].format(
+            category=outcome["category"], urgency=outcome["urgency"], also=also
+        )
+    state = says["op_waiting" if found["pending"] else "op_state"]
     answers = [
         f"  {q}: {', '.join(a) if isinstance(a, list) else a}" for q, a in found["answers"].items()
     ]
+    versions = says["op_unreachable" if found["inactive"] else "op_versions_one"]
     return "\n".join(
         [
-            f"Conversation {found['key']}",
-            f"State: {found['state']}{waiting}",
-            "Answers:" if answers else "Answers: none yet",
+            says["op_conversation"].format(key=found["key"]),
+            state.format(state=found["state"], prompt=found["pending"]),
+            says["op_answers"] if answers else says["op_answers_none"],
             *answers,
-            f"Outcome: {result}",
-            f"Started {found['created_at']}, last active {found['updated_at']}",
-            f"Content version {found['dialog_version']}, record version {found['version']}"
-            + (", person unreachable" if found["inactive"] else ""),
+            result,
+            says["op_times"].format(created=found["created_at"], updated=found["updated_at"]),
+            versions.format(dialog=found["dialog_version"], record=found["version"]),
         ]
     )

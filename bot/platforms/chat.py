@@ -26,7 +26,14 @@ class OperatorCommands(Protocol):
     """What a chat front end needs from the ``/op`` handler (:class:`bot.ops.commands.Operators`)."""
 
     async def handle(
-        self, platform: str, user_id: str, args: str, *, private: bool, origin: str
+        self,
+        platform: str,
+        user_id: str,
+        args: str,
+        *,
+        private: bool,
+        origin: str,
+        locale: str | None = None,
     ) -> list[str]: ...
 
     def add_notifier(self, platform: str, notify: Notifier) -> None: ...

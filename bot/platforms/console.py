@@ -7,6 +7,7 @@ import json
 import shutil
 import textwrap
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any, TextIO
 
 from dialogs import ConversationKey, Engine, Incoming, Message, Outcome, Question, Reply, Texts
@@ -21,7 +22,7 @@ ECHO = "→ "
 def for_terminal(replies: Iterable[Reply], texts: Texts) -> list[Reply]:
     """``replies`` with each message the terminal words its own way swapped for its variant."""
     return [
-        Message(text=texts.messages[TERMINAL_VARIANTS[r.key]], kind=r.kind, key=r.key)
+        replace(r, text=texts.messages[TERMINAL_VARIANTS[r.key]])
         if isinstance(r, Message) and r.key in TERMINAL_VARIANTS
         else r
         for r in replies
@@ -140,7 +141,7 @@ def chat(
     pretty = None if jsonl else Pretty(stdout)
 
     def show(replies: list[Reply]) -> None:
-        replies = for_terminal(replies, engine.texts(locale))
+        replies = for_terminal(replies, engine.texts_of(replies, locale))
         if pretty is not None:
             pretty.show(replies)
             return
@@ -166,7 +167,8 @@ def chat(
             if interactive:
                 continue
             current = loop.run_until_complete(engine.current(key, locale))
-            error = Message(text=engine.texts(locale).messages["not_understood"], kind="error")
+            texts = engine.texts_of(current, locale)
+            error = Message(text=texts.messages["not_understood"], kind="error")
             show([error, *current])
             continue
         show(loop.run_until_complete(engine.handle(key, Incoming.from_text(line), locale)))

@@ -221,3 +221,28 @@ async def test_default_locale_is_used_when_the_platform_gives_none(interview: In
     engine = Engine(interview, InMemoryStore(), default_locale="es")
     replies = await engine.handle("console:default", Incoming(command="start"), None)
     assert replies[0].text == interview.content.locales["es"].messages["welcome"]
+
+
+async def test_replies_name_the_chosen_language_when_the_platform_reports_another(
+    engine: Engine, content: Content
+) -> None:
+    key = "console:spoken"
+    started = await engine.handle(key, Incoming(command="start"), "en-GB")
+    assert {r.locale for r in started} == {"en"}
+    assert engine.texts_of(started, "es") is content.locales["en"]
+    switched = await engine.handle(key, Incoming(command="language", args="es"), "en-GB")
+    assert {r.locale for r in switched} == {"es"}, "the switch's own replies are Spanish"
+    assert {r.locale for r in await engine.current(key, "en-GB")} == {"es"}
+    assert engine.texts_of(switched, "en-GB") is content.locales["es"]
+    assert engine.texts_of([], "en-GB") is content.locales["en"]
+
+
+async def test_language_question_clears_the_question_it_replaces_when_asked_midway(
+    engine: Engine,
+) -> None:
+    key = "console:replaced"
+    await engine.handle(key, Incoming(command="start"), "en")
+    await engine.shown(key, "chat:1:2", 1)
+    [asked] = await engine.handle(key, Incoming(command="language"), "en")
+    assert isinstance(asked, Question) and asked.id == "language"
+    assert asked.previous == "chat:1:2"

@@ -9,6 +9,7 @@ from bot.stores.memory_store import InMemoryStore
 from dialogs.engine import Engine
 from dialogs.machine import Interview
 from dialogs.types import Incoming, Reply
+from tests.languages import english_in, english_labels_in
 
 
 def make(
@@ -99,3 +100,23 @@ async def test_reload_reports_problems_and_keeps_content_when_invalid(interview:
     (text,) = await ops.handle("telegram", "42", "reload", private=True, origin="dm")
     assert "still running the old content" in text and "advice.stretch" in text
     assert ops.app.engine.interview is interview
+
+
+async def test_operator_reads_every_reply_in_spanish_when_their_locale_is_es(
+    interview: Interview,
+) -> None:
+    es = interview.content.locales["es"]
+    ops, _ = make(interview)
+    engine = ops.app.engine
+    await engine.handle("telegram:1", Incoming(command="start"))
+    await engine.handle("telegram:1", Incoming(text="none"))
+    said: list[str] = []
+    for user, args in [("99", "status"), ("42", "help"), ("42", "status")]:
+        said += await ops.handle("telegram", user, args, private=True, origin="t", locale="es")
+    for args in ["show telegram:1", "show telegram:404", "restart nokey", "restart all", "reload"]:
+        said += await ops.handle("telegram", "42", args, private=True, origin="t", locale="es-MX")
+    said += await ops.handle("telegram", "42", "help", private=False, origin="t", locale="es")
+    assert said[:2] == [es.messages["op_refused"], es.messages["op_usage"]]
+    assert es.messages["op_not_yet"] in said[3] and es.messages["op_confirm_all"] in said
+    assert not english_in(said, interview.content)
+    assert not english_labels_in(said, interview.content)

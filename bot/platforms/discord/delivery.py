@@ -76,6 +76,9 @@ class Screen:
         self.key = key
         self.locale = locale
         self.texts = client.app.engine.texts(locale)
+        # The command names the person's client lists (typed DMs take the base names).
+        shown = render.client_texts(client.app.engine.locales, locale) if interaction else None
+        self.names = shown.command_names if shown is not None else {}
         self.interaction = interaction
         self.server = interaction is not None and interaction.guild_id is not None
         self.slash = (
@@ -92,7 +95,13 @@ class Screen:
 
     # -- the replies ---------------------------------------------------------
     async def show(self, replies: list[Reply]) -> None:
-        """Show ``replies`` in order; texts go with the next question or outcome."""
+        """Show ``replies`` in order; texts go with the next question or outcome.
+
+        Labels are drawn in the language the engine spoke, which may be the one
+        the person chose rather than their client's.
+        """
+        self.texts = self.client.app.engine.texts_of(replies, self.locale)
+        self.locale = self.texts.locale
         lines: list[str] = []
         for reply in replies:
             if isinstance(reply, Message) and reply.kind == "answered":
@@ -102,7 +111,7 @@ class Screen:
                 await self.notice(reply.text)
             elif isinstance(reply, Message):
                 await self.clear(reply.previous)
-                lines.append(reply.text)
+                lines.append(render.named(reply.text, self.names))
             elif isinstance(reply, Question):
                 await self.question(reply, lines)
                 lines = []

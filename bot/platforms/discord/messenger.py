@@ -44,8 +44,8 @@ DONE_EVENT = "cramp_done"
 
 
 class ContentTranslator(app_commands.Translator):
-    """Command names (``command_names``) and descriptions (``command_<name>`` messages)
-    in every locale the content has."""
+    """Command names (``command_names``), and command and option descriptions and
+    choices (the message named by the string's ``key``), in every locale the content has."""
 
     def __init__(self, app: App) -> None:
         self.app = app
@@ -57,15 +57,19 @@ class ContentTranslator(app_commands.Translator):
         context: app_commands.TranslationContextTypes,
     ) -> str | None:
         where = app_commands.TranslationContextLocation
-        if context.location not in (where.command_name, where.command_description):
+        if context.location not in (
+            where.command_name,
+            where.command_description,
+            where.parameter_description,
+            where.choice_name,
+        ):
             return None
-        locales = self.app.engine.locales
-        texts = locales.get(locale.value) or locales.get(locale.value.split("-")[0])
+        texts = render.client_texts(self.app.engine.locales, locale.value)
         if texts is None:
             return None
         if context.location is where.command_name:
             return texts.command_names.get(string.message)
-        found = texts.messages.get(f"command_{string.extras.get('command', '')}")
+        found = texts.messages.get(string.extras.get("key", ""))
         return render.cut(found, 100) if found else None
 
 
@@ -202,8 +206,8 @@ class CrampClient(discord.Client):
             if not acked:
                 return
             key, locale = self.key(interaction.user), _locale(interaction)
-            texts = self.app.engine.texts(locale)
             current = await self.app.engine.current(key, locale)
+            texts = self.app.engine.texts_of(current, locale)
             found = next((r for r in current if isinstance(r, Outcome)), None)
             if found is None or found.step != step:
                 await interaction.followup.send(texts.messages["closed"], ephemeral=True)
@@ -230,7 +234,7 @@ class CrampClient(discord.Client):
             if not replies:
                 start = Incoming(command="cramps", event_id=str(interaction.id))
                 replies = await self.app.engine.handle(key, start, locale)
-            texts = self.app.engine.texts(locale)
+            texts = self.app.engine.texts_of(replies, locale)
             try:
                 channel = await interaction.user.create_dm()
                 await Screen(self, key, locale, channel=channel).show(replies)
@@ -285,6 +289,7 @@ class CrampClient(discord.Client):
                 args,
                 private=interaction.guild_id is None,
                 origin=_origin(interaction.guild_id),
+                locale=_locale(interaction),
             )
             for chunk in pack(lines, render.CONTENT_MAX, sep="\n"):
                 await interaction.followup.send(chunk, ephemeral=True)
@@ -381,8 +386,10 @@ def _add_commands(client: CrampClient) -> None:
 
     texts = client.app.engine.texts(client.app.settings.locale)
 
-    def describe(name: str) -> locale_str:
-        return locale_str(render.cut(texts.messages[f"command_{name}"], 100), command=name)
+    def describe(name: str, key: str = "") -> locale_str:
+        """The text of message ``key`` (default ``command_<name>``), translated per locale."""
+        key = key or f"command_{name}"
+        return locale_str(render.cut(texts.messages[key], 100), command=name, key=key)
 
     def engine_command(name: str) -> app_commands.Command[Any, Any, None]:
         async def run(interaction: discord.Interaction[Any]) -> None:
@@ -396,8 +403,10 @@ def _add_commands(client: CrampClient) -> None:
     topics = client.app.engine.factsheet_topics
 
     @app_commands.command(name="crampinfo", description=describe("crampinfo"))
-    @app_commands.describe(topic="Which fact sheet")
-    @app_commands.choices(topic=[app_commands.Choice(name=t, value=t) for t in topics])
+    @app_commands.describe(topic=describe("crampinfo", "option_crampinfo_topic"))
+    @app_commands.choices(
+        topic=[app_commands.Choice(name=describe(t, f"sheet_{t}"), value=t) for t in topics]
+    )
     async def crampinfo(
         interaction: discord.Interaction[Any], topic: app_commands.Choice[str]
     ) -> None:
@@ -407,8 +416,8 @@ def _add_commands(client: CrampClient) -> None:
     if client.operators is None:
         return
 
-    @app_commands.command(name="op", description="Operator commands (operators only)")
-    @app_commands.describe(command='For example "status" or "restart discord:123"')
+    @app_commands.command(name="op", description=describe("op"))
+    @app_commands.describe(command=describe("op", "option_op_command"))
     # Hidden from members in servers; it works in DMs, where operators use it.
     @app_commands.default_permissions(manage_guild=True)
     async def op(interaction: discord.Interaction[Any], command: str) -> None:

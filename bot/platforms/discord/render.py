@@ -7,7 +7,8 @@ tested on their own. All wording comes from the engine and the content.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 
 import discord
 
@@ -35,6 +36,20 @@ COLOURS = {
 def ui(texts: Texts, name: str) -> str:
     """A Discord-only prompt from the content's messages."""
     return texts.messages[name]
+
+
+def client_texts(locales: Mapping[str, Texts], locale: str) -> Texts | None:
+    """The content locale of a Discord client locale (``es-ES`` -> ``es``), if any."""
+    return locales.get(locale) or locales.get(locale.split("-")[0])
+
+
+def named(text: str, names: Mapping[str, str]) -> str:
+    """``text`` with each ``/command`` it names as the client shows it: Discord lists
+    slash commands under the names of the client's locale (``/back`` is ``/atras``)."""
+    return _COMMAND.sub(lambda m: "/" + names.get(m[1], m[1]), text)
+
+
+_COMMAND = re.compile(r"(?<![\w/])/([a-z]+)\b")
 
 
 def cut(text: str, limit: int) -> str:
@@ -118,7 +133,7 @@ def factsheet_embeds(
     """A public fact sheet as embeds (they fit in one message: it is short general advice)."""
     fields = _fields(texts.outcome["sources"], cited(citations), "; ")
     body = "\n".join(f"• {line}" for line in sheet.lines)
-    groups = _group(sheet.title.capitalize(), body, fields, texts.outcome["disclaimer"], None)
+    groups = _group(sheet.title, body, fields, texts.outcome["disclaimer"], None)
     return [e for group in groups for e in group][:EMBEDS_PER_MESSAGE]
 
 

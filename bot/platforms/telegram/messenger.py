@@ -26,6 +26,7 @@ from telegram import (
     Message,
     ReplyParameters,
     Update,
+    User,
 )
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, TelegramError
@@ -158,9 +159,8 @@ class TelegramMessenger:
         message, user = update.effective_message, update.effective_user
         assert message is not None and user is not None
         log.info("update %s: private message without text", update.update_id)
-        await self._send(
-            _where(message), self.engine.texts(user.language_code).messages["not_text"]
-        )
+        texts = await self._texts(user)
+        await self._send(_where(message), texts.messages["not_text"])
 
     async def on_press(self, update: Update, context: Context) -> None:
         """A button press; the query is always answered, so no spinner is left hanging."""
@@ -198,9 +198,9 @@ class TelegramMessenger:
         self, where: _Where, message: Message, step: int, view: str, locale: str | None
     ) -> str | None:
         """Expand an outcome in place ("More details", "Sources"): the same message shows more."""
-        texts = self.engine.texts(locale)
         assert where.key is not None
         current = await self.engine.current(where.key, locale)
+        texts = self.engine.texts_of(current, locale)
         outcome = next((r for r in current if isinstance(r, Outcome)), None)
         if outcome is None or outcome.step != step:
             await self._clear(where, ref(message))
@@ -223,7 +223,7 @@ class TelegramMessenger:
         message, user = update.effective_message, update.effective_user
         assert message is not None and user is not None
         log.info("update %s: group invite", update.update_id)
-        texts = self.engine.texts(user.language_code)
+        texts = await self._texts(user)
         url = create_deep_linked_url(self.bot.username, "cramps")
         markup = invite_markup(url, texts)
         await self._send(_where(message), texts.messages["group_private"], reply_markup=markup)
@@ -232,22 +232,27 @@ class TelegramMessenger:
         """``/about`` in a group: what the bot is, from the content."""
         message, user = update.effective_message, update.effective_user
         assert message is not None and user is not None
-        await self._send(_where(message), self.engine.texts(user.language_code).messages["about"])
+        await self._send(_where(message), (await self._texts(user)).messages["about"])
 
     async def on_crampinfo(self, update: Update, context: Context) -> None:
         """``/crampinfo TOPIC``: a public fact sheet; without a known topic, the topics."""
         message, user = update.effective_message, update.effective_user
         assert message is not None and user is not None
         log.info("update %s: fact sheet", update.update_id)
-        locale = user.language_code
+        texts = await self._texts(user)
         topic = context.args[0] if context.args else ""
-        sheet = self.engine.factsheet(topic, locale) if topic else None
+        sheet = self.engine.factsheet(topic, texts.locale) if topic else None
         if sheet is None:
             await self._send(_where(message), topics_menu(self.engine.factsheet_topics))
             return
         citations = self.engine.citations(sheet.sources)
-        for part in factsheet_html(sheet, self.engine.texts(locale), citations):
+        for part in factsheet_html(sheet, texts, citations):
             await self._send(_where(message), part, parse_mode=HTML)
+
+    async def _texts(self, user: User) -> Texts:
+        """The texts for ``user`` outside the interview: the language they chose, if any."""
+        key = ConversationKey(platform=PLATFORM, user=str(user.id))
+        return await self.engine.texts_to(key, user.language_code)
 
     async def on_op(self, update: Update, context: Context) -> None:
         """``/op ...``: the operators' handler decides; its lines go back as plain messages."""
@@ -259,7 +264,7 @@ class TelegramMessenger:
         private = message.chat.type == ChatType.PRIVATE
         origin = f"telegram {message.chat.type} chat {message.chat_id}"
         lines = await self.operators.handle(
-            PLATFORM, str(user.id), args, private=private, origin=origin
+            PLATFORM, str(user.id), args, private=private, origin=origin, locale=user.language_code
         )
         for line in lines:
             await self._send(_where(message), line)
@@ -316,7 +321,7 @@ class TelegramMessenger:
         ``ticked`` (question, step), that question is redrawn in place, not sent again.
         """
         notice = None
-        texts = self.engine.texts(locale)
+        texts = self.engine.texts_of(replies, locale)
         for reply in replies:
             redraw = isinstance(reply, Question) and (reply.id, reply.step) == ticked
             if isinstance(reply, Question) and redraw and pressed is not None:
@@ -336,7 +341,9 @@ class TelegramMessenger:
                     await self._send(where, part, parse_mode=HTML)
                 await self._shown(where, sent, reply.step)
             elif reply.kind == "answered":
-                await self._mark_answered(where, reply.previous, reply.question, reply.text, locale)
+                await self._mark_answered(
+                    where, reply.previous, reply.question, reply.text, texts.locale
+                )
             elif reply.kind in ("closed", "notice") and pressed is not None:
                 notice = reply.text
                 await self._clear(where, reply.previous)

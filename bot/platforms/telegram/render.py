@@ -179,8 +179,8 @@ def _view(view: str, part: str) -> str:
 def factsheet_html(
     section: Section, texts: Texts, citations: Iterable[tuple[str, str]]
 ) -> list[str]:
-    """A public fact sheet: the advice lines and their sources."""
-    blocks = [_section_html(section, titled=False)]
+    """A public fact sheet: its title, the advice lines and their sources."""
+    blocks = [_section_html(section)]
     blocks.append(_sources_html(citations, texts.outcome["sources"]))
     return pack(blocks, LIMIT)
 

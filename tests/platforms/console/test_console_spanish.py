@@ -106,3 +106,16 @@ def test_unknown_locale_is_an_error_naming_the_available_ones_when_chatting() ->
     assert done.returncode == 2
     assert "'fr'" in done.stderr and "available: en, es" in done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+def test_terminal_help_follows_the_chosen_language_when_the_terminal_is_english(
+    content: Content,
+) -> None:
+    """The terminal's own variant of the help is drawn in the language of the reply."""
+    es = content.locales["es"]
+    done = chat("--locale", "en", stdin="/language es\n/help\n\n")
+    assert done.returncode == 0, done.stderr
+    after = " ".join(done.stdout.split(es.messages["language_set"], 1)[1].split())
+    assert " ".join(es.messages["help_terminal"].split()[:8]) in after
+    assert " ".join(es.messages["not_understood"].split()) in after
+    assert not english_in([after], content)

@@ -234,7 +234,7 @@ async def test_op_answers_ephemerally_when_operators_are_given(fake: Any, app: A
             self.notifiers[platform] = notify
 
         async def handle(
-            self, platform: str, user_id: str, args: str, *, private: bool, origin: str
+            self, platform: str, user_id: str, args: str, *, private: bool, origin: str, **_: str
         ) -> list[str]:
             self.seen.append((platform, user_id, args, private, origin))
             return ["ok: " + args]

@@ -183,7 +183,7 @@ class FakeOperators:
         self.notifiers[platform] = notify
 
     async def handle(
-        self, platform: str, user_id: str, args: str, *, private: bool, origin: str
+        self, platform: str, user_id: str, args: str, *, private: bool, origin: str, **_: str
     ) -> list[str]:
         self.calls.append((platform, user_id, args, private, origin))
         return [f"op said: {args}", "second line"]
