@@ -37,7 +37,7 @@ async def test_other_person_is_answered_first_when_one_person_sends_300_messages
     flood_texts = flooder.texts()
     assert flood_texts.count(messages["flood"]) == 1, "at most one notice per flood"
     not_understood = [t for t in flood_texts if t == messages["not_understood"]]
-    assert 1 <= len(not_understood) <= BACKLOG, "the excess never reached the engine"
+    assert 0 < len(not_understood) <= BACKLOG, "the excess never reached the engine"
     assert other.question_id() == "red_flags"
     # The other person's first reply came before the flooder's accepted messages were done.
     assert sends(telegram, other)[0] < sends(telegram, flooder)[-1]
