@@ -16,7 +16,7 @@ from dialogs.engine import Engine
 from dialogs.machine import Interview
 from dialogs.types import Incoming
 from tests.faults.chat import Chat, asked
-from tests.stores.store_helpers import run_interview
+from tests.stores.store_helpers import WALKING_ANSWERS, run_interview
 
 NEEDLE = b"walking_relieved"  # the answer to "when", given third
 KEY = "telegram:987654321"
@@ -54,21 +54,10 @@ async def test_wal_is_emptied_when_a_reader_that_blocked_forgetting_ends(
 ) -> None:
     db = tmp_path / "crampbot.db"
     store = await SqliteStore.open(str(db))
-    answers = {
-        "red_flags": ["none"],
-        "where": "calf",
-        "when": "walking_relieved",
-        "duration": "seconds",
-        "feel": "knot",
-        "associated": ["none"],
-        "medicines": ["none"],
-        "health": ["none"],
-        "frequency": "monthly",
-    }
     reader = sqlite3.connect(db, isolation_level=None)
     try:
         engine = Engine(interview, store)
-        await run_interview(engine, KEY, answers)
+        await run_interview(engine, KEY, WALKING_ANSWERS)
         reader.execute("BEGIN")
         reader.execute("SELECT count(*) FROM conversations").fetchone()  # holds a snapshot
         assert await engine.forget(KEY)

@@ -11,6 +11,18 @@ from dialogs.store import ConversationStore
 from dialogs.types import Incoming, Message, Outcome, Question, Reply
 
 STORES = ["memory", "sqlite", "redis"]
+# A complete interview whose answer to "when" (walking_relieved) is easy to find in raw bytes.
+WALKING_ANSWERS: dict[str, Any] = {
+    "red_flags": ["none"],
+    "where": "calf",
+    "when": "walking_relieved",
+    "duration": "seconds",
+    "feel": "knot",
+    "associated": ["none"],
+    "medicines": ["none"],
+    "health": ["none"],
+    "frequency": "monthly",
+}
 
 Corrupt = Callable[[ConversationStore, str], Awaitable[None]]
 

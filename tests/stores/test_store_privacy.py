@@ -12,21 +12,10 @@ from dialogs.engine import Engine
 from dialogs.machine import Interview
 from dialogs.store import AuditEntry, ConversationStore
 from dialogs.types import Incoming, Question
-from tests.stores.store_helpers import run_interview, sample
+from tests.stores.store_helpers import WALKING_ANSWERS, run_interview, sample
 
 KEY = "telegram:987654321"
 NEEDLES = (b"987654321", b"walking_relieved")
-ANSWERS = {
-    "red_flags": ["none"],
-    "where": "calf",
-    "when": "walking_relieved",
-    "duration": "seconds",
-    "feel": "knot",
-    "associated": ["none"],
-    "medicines": ["none"],
-    "health": ["none"],
-    "frequency": "monthly",
-}
 
 
 async def forget(engine: Engine, how: str) -> None:
@@ -67,7 +56,7 @@ async def test_sqlite_files_hold_no_trace_when_person_is_forgotten(
     try:
         engine = Engine(interview, store)
         await fill(store, 0, 1500)
-        await run_interview(engine, KEY, ANSWERS)
+        await run_interview(engine, KEY, WALKING_ANSWERS)
         await audit_about(store)
         await fill(store, 1500, 1500)
         before = file_bytes(db)
@@ -111,7 +100,7 @@ async def test_redis_holds_no_trace_when_person_is_forgotten(
     """The record and its index entry go, and the audit log no longer names the person."""
     engine = Engine(interview, store)
     await fill(store, 0, 200)
-    await run_interview(engine, KEY, ANSWERS)
+    await run_interview(engine, KEY, WALKING_ANSWERS)
     await audit_about(store)
     before = await redis_dump(store_url)
     assert all(n in before for n in NEEDLES)  # so the check below can fail
