@@ -22,11 +22,12 @@ import yaml
 
 from bench.quick import sized
 from bot.stores.memory_store import InMemoryStore
-from dialogs.content import load_content, normalize
+from dialogs.content import load_content
 from dialogs.engine import Engine
 from dialogs.machine import Interview
 from dialogs.record import Conversation
 from dialogs.types import Incoming, Outcome, Question
+from dialogs.wordings import normalize
 
 ROOT = Path(__file__).resolve().parent.parent
 PERSONAS = yaml.safe_load((ROOT / "tests" / "scenarios.yaml").read_text())

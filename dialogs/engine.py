@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from dialogs import clarify
-from dialogs.content import OUTCOME_STATE, PROMPTS, STOPPED_STATE, QuestionSpec, Texts, normalize
+from dialogs.content import OUTCOME_STATE, STOPPED_STATE, QuestionSpec
+from dialogs.locales import PROMPTS, Texts
 from dialogs.locks import KeyLocks
 from dialogs.machine import Interview
 from dialogs.observer import ErrorCause, EventKind, Observer, Step
@@ -32,6 +33,7 @@ from dialogs.types import (
     Section,
 )
 from dialogs.understanding import Ambiguous, Refusal, Understood, check_choice
+from dialogs.wordings import normalize
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from dialogs.content import SECTIONS, Content, Texts
+from dialogs.content import Content
+from dialogs.locales import SECTIONS, Texts
 from dialogs.record import Answer
 from dialogs.rules import URGENCIES, Verdict
 from dialogs.types import Outcome, Section
