@@ -555,8 +555,9 @@ class _Turn:
             chosen = event.choice[0] if event.choice[0] in options else None
         elif event.text is not None:
             said = normalize(event.text)
+            words = self.texts.prompt_words[name]
             for o in options:
-                if said in (o, normalize(labels[o])) or said == str(options.index(o) + 1):
+                if said in words[o] or said == str(options.index(o) + 1):
                     chosen = o
         elif event.command in START_COMMANDS and name == "resume":
             chosen = "continue"

@@ -145,6 +145,9 @@ class Texts:
     # The instruction for an urgency when a category words it its own way
     # (pregnancy: "tell your midwife"), category -> urgency -> text.
     instruction_for: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # What a typed reply to a prompt may say for each option, prompt -> option -> phrases
+    # (normalized; the option's id, label and number count too).
+    prompt_words: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     # Command names a platform may show in this language (Discord), command -> name;
     # the English names are the commands themselves.
     command_names: Mapping[str, str] = field(default_factory=dict)
@@ -222,6 +225,7 @@ class LocaleReader(Notes):
             self.text(f, f"prompts.{prompt}.text", p.get("text"))
             for o in options:
                 self.text(f, f"prompts.{prompt}.options.{o}", (p.get("options") or {}).get(o))
+        prompt_words = self.prompt_words(wf, wordings.get("prompts"), prompts)
         advice = self.table(f, "advice", data.get("advice"), advice_sources)
         categories = self.table(
             f, "categories", data.get("categories"), [r.category for r in rules.rules]
@@ -257,8 +261,41 @@ class LocaleReader(Notes):
             outcome={str(k): str(v) for k, v in data["outcome"].items()},
             messages={str(k): str(v) for k, v in data["messages"].items()},
             instruction_for=instruction_for,
+            prompt_words=prompt_words,
             command_names=self.command_names(f, data.get("command_names")),
         )
+
+    def prompt_words(
+        self, file: str, data: Any, prompts: Mapping[str, Any]
+    ) -> dict[str, dict[str, tuple[str, ...]]]:
+        """The wordings of each prompt's options (``prompts:`` in the wordings file), each
+        phrase meaning one option of its prompt, labels and ids included."""
+        table = data if isinstance(data, dict) else {}
+        if data is not None and not isinstance(data, dict):
+            self.bad(file, "prompts", "must map prompts to their options' wordings")
+        for extra in set(table) - set(PROMPTS):
+            self.bad(file, f"prompts.{extra}", "is not a prompt")
+        words: dict[str, dict[str, tuple[str, ...]]] = {}
+        for prompt, options in PROMPTS.items():
+            given = table.get(prompt) or {}
+            labels = (prompts.get(prompt) or {}).get("options") or {}
+            for extra in set(given) - set(options) if isinstance(given, dict) else ():
+                self.bad(file, f"prompts.{prompt}.{extra}", "is not an option of the prompt")
+            claimed: dict[str, str] = {}
+            words[prompt] = {}
+            for o in options:
+                phrases = given.get(o, []) if isinstance(given, dict) else None
+                if not str_list(phrases):
+                    self.bad(file, f"prompts.{prompt}.{o}", "must be a list of strings")
+                    phrases = []
+                own = {normalize(o), normalize(str(labels.get(o, ""))), *map(normalize, phrases)}
+                own.discard("")
+                for phrase in own:
+                    other = claimed.setdefault(phrase, o)
+                    if other != o:
+                        self.bad(file, f"prompts.{prompt}.{o}", f"{phrase!r} also means {other!r}")
+                words[prompt][o] = tuple(sorted(own))
+        return words
 
     def command_names(self, file: str, data: Any) -> dict[str, str]:
         commands = {k.removeprefix("command_") for k in MESSAGES if k.startswith("command_")}

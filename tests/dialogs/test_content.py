@@ -186,6 +186,17 @@ def test_wording_language_list_is_reported_when_not_a_list_of_words(broken: Path
     assert "wordings/en.yaml: language.negations: must be a list of strings" in problems_of(broken)
 
 
+def test_prompt_wording_meaning_both_options_is_reported_when_loaded(broken: Path) -> None:
+    """A prompt's reply must mean one option: "no" cannot also confirm a story."""
+    edit(broken / "wordings" / "es.yaml", lambda d: d["prompts"]["story"]["yes"].append("no"))
+    edit(broken / "wordings" / "en.yaml", lambda d: d["prompts"].update(ask={"yes": ["y"]}))
+    found = problems_of(broken)
+    assert any(
+        p.startswith("wordings/es.yaml: prompts.story.") and "'no' also means" in p for p in found
+    )
+    assert "wordings/en.yaml: prompts.ask: is not a prompt" in found
+
+
 def test_advice_cited_only_to_the_seed_is_reported_when_loaded(broken: Path) -> None:
     edit(broken / "advice.yaml", lambda d: d["advice"].update(doctor_tests=["seed"]))
     assert (
