@@ -14,6 +14,7 @@ from typing import Any
 from transitions import EventData, Machine
 
 from dialogs.content import Content
+from dialogs.outcome import OUTCOMES, Outcomes
 from dialogs.record import Answer, Conversation
 from dialogs.types import Option
 from dialogs.understanding import Reader, Vocabulary
@@ -23,10 +24,12 @@ ESTIMATES = 4096
 
 
 class Interview:
-    """A content version with its machine and per-locale answer vocabularies."""
+    """A content version with its machine, per-locale answer vocabularies, and its
+    composed outcomes (``outcomes``: how many to keep)."""
 
-    def __init__(self, content: Content) -> None:
+    def __init__(self, content: Content, outcomes: int = OUTCOMES) -> None:
         self.content = content
+        self.outcomes = Outcomes(content, outcomes)
         conditions: dict[str, Callable[[EventData], bool]] = {"worth_asking": self._worth_asking}
         transitions = [
             {
