@@ -734,8 +734,7 @@ class _Turn:
             return [question]
         state = record.state
         if state == OUTCOME_STATE:
-            verdict = self.content.rules.verdict(record.answers)
-            outcome = self.interview.outcomes(texts, verdict, record.answers)
+            outcome = self.interview.outcome(texts, record.answers)
             return [replace(outcome, step=record.asked)]
         if state == STOPPED_STATE:
             return []
