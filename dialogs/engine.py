@@ -264,13 +264,16 @@ class Engine:
     ) -> tuple[bool, list[Reply]] | None:
         """Load, change and save with compare-and-set under the key's lock, retrying conflicts.
 
-        Returns whether something was saved and the replies, or ``None`` when
-        every attempt met a conflicting save.
+        The first load may come from the records this process saved: a stale one
+        fails the save, and an event that saves nothing is worked out again on a
+        fresh load. Returns whether something was saved and the replies, or ``None``
+        when every attempt met a conflicting save.
         """
         async with self.locks.hold(key):
             for attempt in range(self.attempts):
                 # First from what this process saved last; after a conflict, fresh.
-                record, notice = await self._load(key, cached=attempt == 0)
+                cached = attempt == 0
+                record, notice = await self._load(key, cached=cached)
                 expected = record.version if record is not None else 0
                 before = _position(record)
                 now = self.clock()
@@ -281,6 +284,8 @@ class Engine:
                     return True, result.replies
                 saved = result.record
                 if saved is None:
+                    if cached and record is not None:
+                        continue  # no save to catch a stale copy: answer from a fresh load
                     return False, result.replies
                 saved.version = expected + 1
                 saved.updated_at = now
