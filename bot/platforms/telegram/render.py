@@ -91,18 +91,23 @@ def button_text(number: int, label: str, numbered: bool) -> str:
 class _Keyboard(InlineKeyboardMarkup):
     """An inline keyboard serialised once, not walked by PTB's ``to_dict`` on every send."""
 
-    __slots__ = ("_rows",)
+    __slots__ = ("_json", "_rows")
 
     def __init__(self, rows: Sequence[Sequence[InlineKeyboardButton]]) -> None:
         super().__init__(rows)
         with self._unfrozen():
             self._rows = super().to_dict()["inline_keyboard"]
+            self._json = super().to_json()
 
     def to_dict(self, recursive: bool = True) -> dict[str, Any]:
         if not recursive:
             return super().to_dict(recursive=False)
         # Fresh containers each time: the caller may change what it gets.
         return {"inline_keyboard": [[dict(b) for b in row] for row in self._rows]}
+
+    def to_json(self) -> str:
+        """The JSON text PTB would send for it, computed once."""
+        return self._json
 
 
 @lru_cache(maxsize=1024)
