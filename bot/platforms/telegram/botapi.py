@@ -16,6 +16,7 @@ import warnings
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, ReplyParameters
+from telegram.error import EndPointNotFound, InvalidToken
 from telegram.warnings import PTBUserWarning
 
 Location = tuple[int, int]
@@ -97,8 +98,13 @@ class BotApi:
         await self._call("answerCallbackQuery", callback_query_id=callback_query_id, text=text)
 
     async def _call(self, endpoint: str, **params: Any) -> Any:
-        # PTB drops the None values, as its typed methods do.
-        return await self._bot.do_api_request(endpoint, api_kwargs=params)
+        try:  # PTB drops the None values, as its typed methods do
+            return await self._bot.do_api_request(endpoint, api_kwargs=params)
+        except EndPointNotFound as exc:
+            # Our endpoints exist: a 401/404 is a rejected token, as the typed methods say.
+            if isinstance(exc.__cause__, InvalidToken):
+                raise exc.__cause__ from None
+            raise
 
 
 def _json(markup: InlineKeyboardMarkup | None) -> str | None:
