@@ -1,13 +1,14 @@
 """The Bot API calls the adapter makes, answered with where a message is, not a parsed Message.
 
-PTB's typed methods parse every answer into a ``telegram.Message`` (about
-160 us an update, measured by ``bench.bench_telegram``); the adapter needs only
-the message's chat and id. These calls go through PTB's public
+PTB's typed methods parse every answer into a ``telegram.Message``
+(``bench.bench_telegram`` weighs what that costs); the adapter needs only the
+message's chat and id. These calls go through PTB's public
 ``Bot.do_api_request`` instead: the same request path, so the same rate
 limiter, serialisation and error mapping (``RetryAfter``, ``Forbidden``,
 ``BadRequest``, ``ChatMigrated``, ``NetworkError``), and the same form fields as
 the typed methods send. ``tests/platforms/telegram/test_botapi.py`` pins all
 of that against PTB's typed methods, so an upgrade that changes it fails there.
+PTB's ``Defaults`` are not applied on this path; the bot sets none.
 """
 
 from __future__ import annotations
@@ -27,11 +28,6 @@ TYPED_METHOD_HINT = rf"Please use 'Bot\.({'|'.join(ENDPOINTS)})' instead of 'Bot
 """PTB's warning that a typed method exists for an endpoint: we skip those on purpose."""
 
 
-def silence_typed_method_hint() -> None:
-    """Ignore PTB's hint for our endpoints only (idempotent: warnings keeps one copy)."""
-    warnings.filterwarnings("ignore", TYPED_METHOD_HINT, PTBUserWarning)
-
-
 class BotApi:
     """Send, edit and answer through ``bot.do_api_request``; markups go as their JSON text."""
 
@@ -39,7 +35,8 @@ class BotApi:
 
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
-        silence_typed_method_hint()
+        # For our endpoints only; idempotent (the warnings module keeps one copy of a filter).
+        warnings.filterwarnings("ignore", TYPED_METHOD_HINT, PTBUserWarning)
 
     async def send(
         self,
