@@ -353,9 +353,7 @@ class TelegramMessenger:
                     await self._send(where, part, parse_mode=HTML)
                 await self._shown(where, sent, reply.step)
             elif reply.kind == "answered":
-                await self._mark_answered(
-                    where, reply.previous, reply.question, reply.text, texts.locale
-                )
+                await self._mark_answered(where, reply.previous, reply.question, reply.text, texts)
             elif reply.kind in ("closed", "notice") and pressed is not None:
                 notice = reply.text
                 await self._clear(where, reply.previous)
@@ -389,14 +387,14 @@ class TelegramMessenger:
         previous: str | None,
         question: str | None,
         answer: str,
-        locale: str | None,
+        texts: Texts,
     ) -> None:
         """Edit the answered question's message to show the answer, without buttons."""
-        asked = self.engine.question(question, 0, locale) if question else None
+        asked = texts.question_text.get(question) if question else None
         if asked is None:
             await self._clear(where, previous)
             return
-        html = answered_html(asked.text, answer)
+        html = answered_html(asked, answer)
         await self._edit(
             where,
             parse_ref(previous),
