@@ -130,7 +130,7 @@ class TelegramMessenger:
         self.engine = app.engine
         self.operators = operators
         self.bot: Any = None
-        self._api = api
+        self._make_api = api
         self.api: BotApi  # set by install(), over the Application's bot
         # update id -> still fine, for updates the webhook waits for (it answers 500 on a failure).
         self._watched: dict[int, bool] = {}
@@ -138,7 +138,7 @@ class TelegramMessenger:
     def install(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         """Register the handlers, the error handler and (if offered) the operators' notifier."""
         self.bot = application.bot
-        self.api = self._api(application.bot)
+        self.api = self._make_api(application.bot)
         # Button presses first: they are most updates, and PTB tries handlers in order.
         handlers: list[Any] = [
             CallbackQueryHandler(self.on_press),
