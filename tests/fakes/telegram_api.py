@@ -139,6 +139,8 @@ class Call:
     method: str
     params: dict[str, Any]
     failed: str | None = None
+    result: Any = None
+    """What the fake answered (for sendMessage, the message with its id)."""
 
 
 @dataclass
@@ -269,7 +271,8 @@ class FakeBotApi:
                 return _error(409, CONFLICT)
             return _ok(await self._get_updates(params))
         try:
-            return _ok(self._answer(method, params))
+            call.result = self._answer(method, params)
+            return _ok(call.result)
         except ValueError as exc:
             call.failed = f"400 {exc}"  # refused as Telegram would: not among the sent calls
             return _error(400, f"Bad Request: {exc}")
