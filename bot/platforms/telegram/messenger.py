@@ -511,16 +511,22 @@ def _build(
     return application, messenger
 
 
-async def serve(app: App, stop: asyncio.Event, operators: OperatorCommands | None = None) -> None:
+async def serve(
+    app: App,
+    stop: asyncio.Event,
+    operators: OperatorCommands | None = None,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
+) -> None:
     """Run the bot (long polling, or our webhook server when configured) until ``stop`` is set.
 
     A webhook replica listens first, then registers (once per deployment, see
     :mod:`~bot.platforms.telegram.registration`). Polling first claims its lease
     on a shared store (:mod:`~bot.platforms.telegram.polling`), or is refused.
+    ``rate_limiter`` as for :func:`build_application` (a benchmark switches the limits off).
     """
     settings = app.settings
     settings.require_telegram()
-    application, messenger = _build(app, operators)
+    application, messenger = _build(app, operators, rate_limiter=rate_limiter)
     updater = application.updater
     assert updater is not None
     webhook: WebhookServer | None = None
