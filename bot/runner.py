@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.app import App, build_app, load_interview
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from dialogs import ContentError
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,14 @@ async def _serve(settings: Settings, platform: str, sync: bool = False) -> int:
 
     app = await build_app(settings)
     app.sync_commands = sync
+    if platform in ("telegram", "all") and not settings.telegram_webhook_url:
+        from bot.platforms.telegram.polling import claim
+
+        try:
+            await claim(app)  # polling beside webhook replicas: refused (status 2)
+        except SettingsError:
+            await app.close()
+            raise
     serving = ["telegram", "discord"] if platform == "all" else [platform]
     endpoint = None
     if settings.health_port:

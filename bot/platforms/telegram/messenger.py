@@ -20,8 +20,6 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from telegram import (
-    BotCommandScopeAllGroupChats,
-    BotCommandScopeAllPrivateChats,
     CallbackQuery,
     InlineKeyboardMarkup,
     Message,
@@ -48,13 +46,11 @@ from bot.ops.startup import log_started
 from bot.platforms import buttons
 from bot.platforms.chat import OperatorCommands, topics_menu
 from bot.platforms.flood import FloodGate
+from bot.platforms.telegram import polling, registration
 from bot.platforms.telegram.botapi import BotApi, Location
 from bot.platforms.telegram.fairness import FairUpdates, PerChatLimiter
 from bot.platforms.telegram.render import (
-    GROUP_COMMANDS,
-    PRIVATE_COMMANDS,
     answered_html,
-    commands,
     factsheet_html,
     invite_markup,
     keyboard,
@@ -72,7 +68,6 @@ HTML = ParseMode.HTML
 SEND_ATTEMPTS = 3
 BACKOFF_SECONDS = 0.2
 RATE_LIMIT_RETRIES = 3
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 T = TypeVar("T")
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -540,33 +535,27 @@ def _build(
     return application, messenger
 
 
-async def set_commands(application: Application[Any, Any, Any, Any, Any, Any], app: App) -> None:
-    """Register the command menus: the interview's in private chats, the public ones in groups."""
-    default = app.engine.texts(app.settings.locale)
-    for texts in [default, *(t for t in app.engine.locales.values() if t is not default)]:
-        language = None if texts is default else texts.locale
-        for names, scope in (
-            (PRIVATE_COMMANDS, BotCommandScopeAllPrivateChats()),
-            (GROUP_COMMANDS, BotCommandScopeAllGroupChats()),
-        ):
-            await application.bot.set_my_commands(
-                commands(texts, names), scope=scope, language_code=language
-            )
+async def serve(
+    app: App,
+    stop: asyncio.Event,
+    operators: OperatorCommands | None = None,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
+) -> None:
+    """Run the bot (long polling, or our webhook server when configured) until ``stop`` is set.
 
-
-async def serve(app: App, stop: asyncio.Event, operators: OperatorCommands | None = None) -> None:
-    """Run the bot (long polling, or our webhook server when configured) until ``stop`` is set."""
+    A webhook replica listens first, then registers (once per deployment, see
+    :mod:`~bot.platforms.telegram.registration`). Polling first claims its lease
+    on a shared store (:mod:`~bot.platforms.telegram.polling`), or is refused.
+    ``rate_limiter`` as for :func:`build_application` (a benchmark switches the limits off).
+    """
     settings = app.settings
     settings.require_telegram()
-    application, messenger = _build(app, operators)
+    application, messenger = _build(app, operators, rate_limiter=rate_limiter)
     updater = application.updater
     assert updater is not None
     webhook: WebhookServer | None = None
+    holding: asyncio.Task[None] | None = None
     async with application:
-        try:
-            await set_commands(application, app)
-        except TelegramError as exc:
-            log.warning("could not register the command menus: %s", type(exc).__name__)
         await application.start()
         try:
             if settings.telegram_webhook_url:
@@ -579,13 +568,13 @@ async def serve(app: App, stop: asyncio.Event, operators: OperatorCommands | Non
                     port=settings.telegram_webhook_port,
                 )
                 await webhook.start()
-                await application.bot.set_webhook(
-                    settings.telegram_webhook_url,
-                    secret_token=settings.telegram_webhook_secret,
-                    allowed_updates=ALLOWED_UPDATES,
-                )
+                await registration.register_once(application.bot, app)
             else:
-                await updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+                await polling.claim(app)
+                holding = asyncio.create_task(polling.hold(app, stop), name="polling lease")
+                await registration.register_once(application.bot, app)
+                await updater.start_polling(allowed_updates=registration.ALLOWED_UPDATES)
+                await registration.forget_webhook(app)  # starting to poll deleted it
                 log.info("telegram: long polling")
             listening = webhook
             app.connected[PLATFORM] = lambda: (
@@ -602,3 +591,6 @@ async def serve(app: App, stop: asyncio.Event, operators: OperatorCommands | Non
                 await updater.stop()
             if application.running:
                 await application.stop()
+            if holding is not None:
+                holding.cancel()
+                await asyncio.gather(holding, return_exceptions=True)
