@@ -22,8 +22,8 @@ from dialogs import Option, Question
 
 Action = Literal["answer", "toggle", "done"]
 ROWS, PER_ROW = 5, 5
-CACHED = 4096
-"""Views kept per process: (question, step, labels, ticks, ...) seen lately."""
+CACHED = 1024
+"""Views kept per process, the latest used (about 5 KB each): steps differ between people."""
 BUTTON, SELECT = discord.ComponentType.button.value, discord.ComponentType.select.value
 
 
@@ -80,8 +80,8 @@ async def dispatch(handlers: Handlers, interaction: discord.Interaction[Any]) ->
     custom_id, kind = data.get("custom_id"), data.get("component_type")
     raw = data.get("values")
     values = tuple(v for v in raw if isinstance(v, str)) if isinstance(raw, list) else ()
-    for format, component_type, call in ROUTES:
-        fields = format.parse(custom_id) if kind == component_type else None
+    for pattern, component_type, call in ROUTES:
+        fields = pattern.parse(custom_id) if kind == component_type else None
         if fields is not None:
             await call(handlers, interaction, fields, values[: render.SELECT_MAX])
             return True
