@@ -167,7 +167,7 @@ class Engine:
             texts = seen.texts = self.texts_for(record, locale)
             if record is not None and event.event_id and event.event_id in record.recent_events:
                 log.debug("event %s for %s already applied", event.event_id, key)
-                return Change(self._current(record, texts))
+                return Change(self._current(record, texts, replayed=True))
             before = record.state if record is not None else None
             turn = _Turn(self.interview, texts, now, self.idle_after)
             result = turn.run(key, record, event)
@@ -199,20 +199,22 @@ class Engine:
         return replies
 
     async def shown(self, key: ConversationKey | str, ref: str, step: int) -> None:
-        """Note where the question put at ``step`` is shown (``ref``, the platform's reference).
+        """Note where the question put at ``step`` is shown (``ref``, the platform's reference),
+        so any process can later edit that message, and a replay knows it is on screen.
 
-        Ignored when the conversation has moved on since; saved with
-        compare-and-set, so any process can later edit that message.
+        One conditional write (the store's ``note_shown``): no lock, load or save,
+        and ignored when the conversation no longer asks ``step``. Against a step
+        of the same person running meanwhile, here or in another process: one that
+        saved first makes the note a no-op (the copy at ``ref`` keeps its controls
+        until a press on it finds it stale and clears them); one that loaded before
+        the note and saves after it fails its compare-and-set (the note changed
+        ``shown_step``) and is worked out again on a fresh load, so it sees ``ref``.
+        Both as when noting was a compare-and-set transaction of its own. (A second
+        note at the same step, after a copy was sent twice, is not caught that way:
+        such a step keeps the first copy's ref.)
         """
-
-        def change(record: Conversation | None, _: str | None, now: float) -> Change:
-            if record is None or record.asked != step or record.shown == ref:
-                return Change()
-            record.shown = ref
-            return Change(record=record)
-
         try:
-            await self._transact(str(key), change)
+            await self.store.note_shown(str(key), step, ref)
         except StoreUnavailable as exc:  # the old copy may keep its buttons: harmless
             log.info("where a question is shown was not saved: %s", type(exc).__name__)
 
@@ -291,6 +293,8 @@ class Engine:
                     return False, result.replies
                 saved.version = expected + 1
                 saved.updated_at = now
+                if record is not None:  # only a note changes it; the save checks it
+                    saved.shown_step = record.shown_step
                 saved.remember_event(event_id)
                 if saved is not record or _position(saved) != before:
                     # A new question: its buttons get a new step, and nothing is ticked yet.
@@ -301,9 +305,15 @@ class Engine:
         log.warning("gave up on %s after %d conflicting saves", key, self.attempts)
         return None
 
-    def _current(self, record: Conversation, texts: Texts) -> list[Reply]:
+    def _current(self, record: Conversation, texts: Texts, replayed: bool = False) -> list[Reply]:
+        """What ``record`` shows now. After a ``replayed`` event, a question or outcome
+        already on screen (noted at the step it is asked at) is marked ``on_screen``,
+        so the adapter sends no second copy; one not noted yet is sent as usual."""
         turn = _Turn(self.interview, texts, self.clock(), self.idle_after)
-        return turn.show(record)
+        replies = [_stamp(r, record) for r in turn.show(record)]
+        if not replayed or record.shown is None or record.shown_step != record.asked:
+            return replies
+        return [r if isinstance(r, Message) else replace(r, on_screen=True) for r in replies]
 
     async def _load(self, key: str, cached: bool = False) -> tuple[Conversation | None, str | None]:
         try:

@@ -37,7 +37,13 @@ class Conversation:
     one question are never stale. ``shown`` is the platform's opaque
     reference to the message showing it (any process can edit it after a
     restart); ``draft`` the options ticked so far on a multi-choice question.
-    Both are cleared whenever the current question changes.
+    Both are cleared whenever the current question changes. ``shown_step`` is
+    the step at which ``shown`` was last noted (by a store's ``note_shown``, its
+    only writer): ``shown_step == asked`` means the current question is on
+    screen at ``shown``, so a replayed event need not send it again. A step
+    carries ``shown_step`` over as it loaded it, and the stores' compare-and-set
+    checks it: a note landing between a step's load and its save fails that
+    save, as a version bump would.
 
     ``locale`` is the language the person reads: the one they chose with
     ``/language`` (``chose_locale``), otherwise the last one their platform
@@ -63,6 +69,7 @@ class Conversation:
     draft: tuple[str, ...] = ()
     locale: str | None = None
     chose_locale: bool = False
+    shown_step: int = 0
 
     def to_json(self) -> str:
         """Serialise for a store; multi answers (tuples) become JSON lists; the
@@ -81,6 +88,7 @@ class Conversation:
             "inactive": self.inactive,
             "asked": self.asked,
             "shown": self.shown,
+            "shown_step": self.shown_step,
             "draft": self.draft,
             "locale": self.locale,
             "chose_locale": self.chose_locale,
@@ -117,6 +125,7 @@ class Conversation:
                 draft=tuple(_typed(o, str) for o in data.get("draft", ())),
                 locale=data.get("locale"),
                 chose_locale=bool(data.get("chose_locale", False)),
+                shown_step=_typed(data.get("shown_step", 0), int),
             )
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise CorruptRecord(f"unreadable conversation record: {exc}") from exc
@@ -148,6 +157,7 @@ class Conversation:
             self.draft,
             self.locale,
             self.chose_locale,
+            self.shown_step,
         )
 
     def remember_event(self, event_id: str | None) -> None:

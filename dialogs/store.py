@@ -71,8 +71,15 @@ class ConversationStore(Protocol):
     """Durable conversation records with compare-and-set on ``version``.
 
     ``save`` writes ``record`` only if the stored version still equals
-    ``expected`` (0 meaning "no record yet") and returns whether it did; the
-    caller bumps ``record.version`` itself. ``load`` raises
+    ``expected`` (0 meaning "no record yet") and the stored ``shown_step``
+    still equals ``record.shown_step``, and returns whether it did; the
+    caller bumps ``record.version`` itself. ``note_shown(key, step, ref)`` sets
+    the stored record's ``shown`` to ``ref`` and ``shown_step`` to ``step`` only
+    if it still asks that step (``asked == step``), in one statement, without
+    bumping the version, and says whether it did; the copy a step loads from
+    the records this process saved follows it. As ``save`` checks
+    ``shown_step``, a step that loaded before a note and saves after it fails
+    its save and is worked out again on a fresh load (it then sees ``ref``). ``load`` raises
     :class:`dialogs.record.CorruptRecord` for a record it cannot read;
     ``scan`` skips (and logs) such records. ``purge`` deletes records last
     updated before ``idle_before`` and returns how many; audit entries older than
@@ -98,6 +105,8 @@ class ConversationStore(Protocol):
     async def load(self, key: str, *, cached: bool = False) -> Conversation | None: ...
 
     async def save(self, record: Conversation, expected: int) -> bool: ...
+
+    async def note_shown(self, key: str, step: int, ref: str) -> bool: ...
 
     async def delete(self, key: str) -> bool: ...
 

@@ -79,6 +79,9 @@ class Question:
     ``previous`` is the platform reference of the copy already showing this
     conversation's question: the adapter removes its controls (or, after a
     toggle, redraws it in place); ``None`` when there is nothing to clear.
+    ``on_screen`` says ``previous`` is this very question, already shown (the
+    answer to a replayed event): the adapter sends no new copy; it may redraw
+    that one in place, or do nothing.
     ``locale`` (on every reply) is the language the engine spoke: a front end
     draws its own labels for the reply in it (see ``Engine.texts_of``).
     """
@@ -93,6 +96,7 @@ class Question:
     total: int = 0
     selected: tuple[str, ...] = ()
     previous: str | None = None
+    on_screen: bool = False
     locale: str = field(default="", compare=False)
 
 
@@ -136,6 +140,8 @@ class Outcome:
     now, the signs that mean calling the emergency number). ``step`` is the
     step token for its controls ("More details", "Sources"), like a question's.
     ``sources_title`` heads the ``citations``, in the person's language.
+    ``on_screen`` says it is already shown (the answer to a replayed event): the
+    adapter sends no second copy.
     """
 
     category: str
@@ -153,6 +159,7 @@ class Outcome:
     short_text: str = field(default="", compare=False)
     step: int = 0
     sources_title: str = ""
+    on_screen: bool = False
     locale: str = field(default="", compare=False)
 
 

@@ -6,6 +6,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator
+from typing import NamedTuple
 
 from bot.stores.saved import SAVED, SavedRecords
 from dialogs import AUDIT_KEEP, AuditEntry, Conversation, CorruptRecord, forget_in
@@ -13,11 +14,27 @@ from dialogs import AUDIT_KEEP, AuditEntry, Conversation, CorruptRecord, forget_
 log = logging.getLogger(__name__)
 
 
+class Row(NamedTuple):
+    """A stored record: its JSON, and apart the fields a note changes (as Redis keeps them)."""
+
+    version: int
+    updated_at: float
+    data: str
+    asked: int
+    shown: str | None
+    shown_step: int
+
+    def record(self) -> Conversation:
+        record = Conversation.from_json(self.data)
+        record.shown, record.shown_step = self.shown, self.shown_step
+        return record
+
+
 class InMemoryStore:
     """Keeps serialised records in a dict, so it behaves like a durable store (copies, CAS)."""
 
     def __init__(self, saved: int = SAVED) -> None:
-        self._rows: dict[str, tuple[int, float, str]] = {}
+        self._rows: dict[str, Row] = {}
         self.saved = SavedRecords(saved)  # parsed copies for a step's load
         # Operator actions, and refused attempts apart (index 1), oldest first.
         self._audit = (deque[AuditEntry](maxlen=AUDIT_KEEP), deque[AuditEntry](maxlen=AUDIT_KEEP))
@@ -28,18 +45,34 @@ class InMemoryStore:
         row = self._rows.get(key)
         if row is None:
             return None
-        if cached and (hit := self.saved.get(key)) is not None and hit.version == row[0]:
+        if cached and (hit := self.saved.get(key)) is not None and hit.version == row.version:
             return hit.record
-        return Conversation.from_json(row[2])
+        return row.record()
 
     async def save(self, record: Conversation, expected: int) -> bool:
         current = self._rows.get(record.key)
-        if (current[0] if current else 0) != expected:
+        stored = (current.version, current.shown_step) if current else (0, record.shown_step)
+        if stored != (expected, record.shown_step):  # saved or noted since the load
             self.saved.drop(record.key)
             return False
-        self._rows[record.key] = (record.version, record.updated_at, record.to_json())
+        self._rows[record.key] = Row(
+            record.version,
+            record.updated_at,
+            record.to_json(),
+            record.asked,
+            record.shown,
+            record.shown_step,
+        )
         self.saved.put(record)
         return True
+
+    async def note_shown(self, key: str, step: int, ref: str) -> bool:
+        row = self._rows.get(key)
+        noted = row is not None and row.asked == step
+        if row is not None and noted:
+            self._rows[key] = row._replace(shown=ref, shown_step=step)
+        self.saved.noted(key, step, ref, noted)
+        return noted
 
     async def delete(self, key: str) -> bool:
         for entries in self._audit:
@@ -55,14 +88,14 @@ class InMemoryStore:
             if row is None:
                 continue
             try:
-                record = Conversation.from_json(row[2])
+                record = row.record()
             except CorruptRecord:
                 log.warning("skipping unreadable conversation record %s", key)
                 continue
             yield record
 
     async def purge(self, idle_before: float) -> int:
-        old = [k for k, (_, updated, _) in self._rows.items() if updated < idle_before]
+        old = [k for k, row in self._rows.items() if row.updated_at < idle_before]
         for key in old:
             del self._rows[key]
             self.saved.drop(key)

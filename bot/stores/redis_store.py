@@ -3,7 +3,9 @@
 Layout, every key under the prefix (``CRAMPBOT_REDIS_PREFIX``, default
 ``crampbot:``, so bots with different prefixes share one database): one hash
 per conversation at ``<prefix>conv:<key>`` (fields ``version``, ``updated_at``,
-``data``, ``stamp``) with a TTL equal to the retention, so Redis expires old
+``data``, ``stamp``, and ``asked``, ``shown``, ``shown_step``: what a note of where
+the question is shown reads and writes, overriding the data's copy on load) with a
+TTL equal to the retention, so Redis expires old
 records by itself; a sorted set ``<prefix>updated`` (member key, score
 updated_at) for purge and scan; lists ``<prefix>audit`` and
 ``<prefix>audit:refused`` (refused operator attempts, kept apart), newest
@@ -72,17 +74,39 @@ HEALTH_CHECK_SECONDS = 5
 # Replies by which Redis refuses us until someone changes its configuration or ours
 # (redis-py turns NOAUTH/WRONGPASS, READONLY and NOPERM into these classes).
 REFUSED = (AuthenticationError, ReadOnlyError, NoPermissionError)
+# The hash fields a load reads: the record, its save's stamp, and where it is shown.
+FIELDS = ["data", "stamp", "shown", "shown_step"]
 
 # KEYS: record, index. ARGV: expected, version, updated_at, data, ttl, key, the stamp
-# expected ('': the version alone decides), the new stamp.
+# expected ('': the version alone decides), the new stamp, the shown_step expected, then
+# the record's asked, shown ('': none) and shown_step, kept as fields for NOTE_SHOWN.
 SAVE = """
-local current = redis.call('HMGET', KEYS[1], 'version', 'stamp')
+local current = redis.call('HMGET', KEYS[1], 'version', 'stamp', 'shown_step')
 if tonumber(current[1] or '0') ~= tonumber(ARGV[1]) then return 0 end
 if ARGV[7] ~= '' and current[2] ~= ARGV[7] then return 0 end
+if current[1] and tonumber(current[3] or '0') ~= tonumber(ARGV[9]) then return 0 end
 redis.call('HSET', KEYS[1], 'version', ARGV[2], 'updated_at', ARGV[3], 'data', ARGV[4],
-    'stamp', ARGV[8])
+    'stamp', ARGV[8], 'asked', ARGV[10], 'shown', ARGV[11], 'shown_step', ARGV[12])
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[6])
+return 1
+"""
+
+# KEYS: record. ARGV: step, ref. Notes where the question of ``step`` is shown if the
+# record still asks it; the fields override the data's copy on load, so the JSON is never
+# re-encoded here (cjson would round its numbers). A record saved before the ``asked``
+# field existed is asked from its data (read only).
+NOTE_SHOWN = """
+local asked = redis.call('HGET', KEYS[1], 'asked')
+if not asked then
+    local raw = redis.call('HGET', KEYS[1], 'data')
+    if not raw then return 0 end
+    local ok, data = pcall(cjson.decode, raw)
+    if not ok or type(data) ~= 'table' then return 0 end
+    asked = data.asked or data.version
+end
+if tonumber(asked) ~= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'shown', ARGV[2], 'shown_step', ARGV[1])
 return 1
 """
 
@@ -189,6 +213,7 @@ class RedisStore:
         self._where = f"Redis at {kwargs.get('host', '?')}:{kwargs.get('port', '?')}"
         self._ttl = max(1, int(retention_seconds))
         self._save = client.register_script(SAVE)
+        self._note_shown = client.register_script(NOTE_SHOWN)
         self._delete = client.register_script(DELETE)
         self._purge = client.register_script(PURGE)
         self._expire_audit = client.register_script(EXPIRE_AUDIT)
@@ -241,7 +266,7 @@ class RedisStore:
             return hit.record
         with self._faults():
             try:
-                data, stamp = await self._redis.hmget(self._conv + key, ["data", "stamp"])
+                data, stamp, *shown = await self._redis.hmget(self._conv + key, FIELDS)
             except redis.ResponseError as exc:
                 if not str(exc).startswith("WRONGTYPE"):
                     raise
@@ -249,7 +274,7 @@ class RedisStore:
         if data is None:
             self.saved.drop(key)
             return None
-        record = Conversation.from_json(data)
+        record = _record(data, *shown)
         self.saved.put(record, str(stamp or ""))
         return record
 
@@ -257,10 +282,12 @@ class RedisStore:
         key, stamp = record.key, next(self._stamps)
         seen = self.saved.stamp(key, expected)
         args = (expected, record.version, repr(record.updated_at), record.to_json(), self._ttl)
+        shown = (record.shown_step, record.asked, record.shown or "", record.shown_step)
         try:
             with self._faults():
                 done = await self._save(
-                    keys=[self._conv + key, self._updated], args=[*args, key, seen, stamp]
+                    keys=[self._conv + key, self._updated],
+                    args=[*args, key, seen, stamp, *shown],
                 )
         except StoreUnavailable:
             self.saved.drop(key)  # it may or may not have been written
@@ -270,6 +297,17 @@ class RedisStore:
         else:
             self.saved.drop(key)  # saved elsewhere since: the next load goes to Redis
         return bool(done)
+
+    async def note_shown(self, key: str, step: int, ref: str) -> bool:
+        """One script: the ``shown`` and ``shown_step`` fields, if the record still asks ``step``."""
+        try:
+            with self._faults():
+                noted = bool(await self._note_shown(keys=[self._conv + key], args=[step, ref]))
+        except StoreUnavailable:
+            self.saved.drop(key)  # it may or may not have been written
+            raise
+        self.saved.noted(key, step, ref, noted)
+        return noted
 
     async def delete(self, key: str) -> bool:
         self.saved.drop(key)
@@ -292,15 +330,15 @@ class RedisStore:
                 seen.update(keys)  # ZSCAN may repeat a member while Redis rehashes
                 async with self._redis.pipeline(transaction=False) as pipe:
                     for key in keys:
-                        pipe.hget(self._conv + key, "data")
+                        pipe.hmget(self._conv + key, FIELDS)
                     values = await pipe.execute(raise_on_error=False)
-            for key, data in zip(keys, values, strict=True):
-                if data is None:  # expired or deleted since the index was read
-                    continue
+            for key, fields in zip(keys, values, strict=True):
+                if not isinstance(fields, Exception) and fields[0] is None:
+                    continue  # expired or deleted since the index was read
                 try:
-                    if isinstance(data, Exception):
-                        raise CorruptRecord(str(data))
-                    record = Conversation.from_json(data)
+                    if isinstance(fields, Exception):
+                        raise CorruptRecord(str(fields))
+                    record = _record(fields[0], *fields[2:])
                 except CorruptRecord:
                     log.warning("skipping unreadable conversation record %s", key)
                     continue
@@ -425,6 +463,18 @@ class RedisStore:
                 " fix: correct the Redis configuration or CRAMPBOT_STORE"
             )
         )
+
+
+def _record(data: str, shown: str | None, shown_step: str | None) -> Conversation:
+    """A record from its ``data`` and the ``shown``/``shown_step`` fields a note may have set
+    since (absent on records saved before those fields existed: the data's own then)."""
+    record = Conversation.from_json(data)
+    if shown_step is not None:
+        try:
+            record.shown, record.shown_step = shown or None, int(shown_step)
+        except ValueError as exc:
+            raise CorruptRecord(f"unreadable conversation record: {exc}") from exc
+    return record
 
 
 def _unavailable(url: str, exc: BaseException) -> StoreUnavailable:

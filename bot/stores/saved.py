@@ -54,6 +54,17 @@ class SavedRecords:
         if len(self._saved) > self.size:
             self._saved.popitem(last=False)
 
+    def noted(self, key: str, step: int, ref: str, noted: bool) -> None:
+        """Follow a store's ``note_shown``: a copy asking ``step`` takes ``ref`` when the store
+        took it; a copy that disagrees with the store about what is asked goes."""
+        found = self._saved.get(key)
+        if found is None:
+            return
+        if (found.record.asked == step) != noted:
+            del self._saved[key]
+        elif noted:
+            found.record.shown, found.record.shown_step = ref, step
+
     def drop(self, key: str) -> None:
         """Forget ``key`` (deleted, or saved elsewhere since)."""
         self._saved.pop(key, None)

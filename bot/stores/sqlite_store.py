@@ -55,6 +55,11 @@ BUSY_FIRST, BUSY_MAX = 0.001, 0.05
 # A deferred checkpoint is tried again after these pauses (doubling) until it succeeds.
 CHECKPOINT_FIRST, CHECKPOINT_MAX = 0.05, 5.0
 
+# What a stored record asks, and the step its question was last noted shown at; NULL for
+# data that is not JSON (json_extract would raise), so such a row matches nothing.
+ASKED = "CASE WHEN json_valid(data) THEN coalesce(json_extract(data, '$.asked'), version) END"
+SHOWN_STEP = "CASE WHEN json_valid(data) THEN coalesce(json_extract(data, '$.shown_step'), 0) END"
+
 _BUSY = ("SQLITE_BUSY", "SQLITE_LOCKED")
 _BROKEN = ("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_READONLY", "SQLITE_ERROR", "SQLITE_PERM")
 
@@ -112,8 +117,8 @@ class SqliteStore:
                 return False, False
             saved = self._db.execute(
                 "UPDATE conversations SET version = ?, updated_at = ?, data = ?"
-                " WHERE key = ? AND version = ?",
-                (record.version, record.updated_at, data, record.key, expected),
+                f" WHERE key = ? AND version = ? AND {SHOWN_STEP} = ?",
+                (record.version, record.updated_at, data, record.key, expected, record.shown_step),
             ).rowcount
             return saved == 1, _drops_answers(old[0], data)
 
@@ -121,6 +126,20 @@ class SqliteStore:
         if dropped:  # old answers are still in the -wal file: move them out
             self._checkpoint()
         return saved
+
+    async def note_shown(self, key: str, step: int, ref: str) -> bool:
+        """One ``UPDATE`` that sets ``shown`` and ``shown_step`` inside the record's JSON
+        (SQLite's JSON functions keep every other value's text as it is)."""
+        noted: int = await self._call(
+            lambda: (
+                self._db.execute(
+                    "UPDATE conversations SET data = json_set(data, '$.shown', ?, '$.shown_step', ?)"
+                    f" WHERE key = ? AND {ASKED} = ?",
+                    (ref, step, key, step),
+                ).rowcount
+            )
+        )
+        return noted == 1
 
     async def delete(self, key: str) -> bool:
         def work() -> bool:

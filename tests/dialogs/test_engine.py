@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bot.stores.memory_store import InMemoryStore
+from bot.stores.memory_store import InMemoryStore, Row
 from dialogs.engine import Engine
 from dialogs.machine import Interview
 from dialogs.types import Incoming, Message, Outcome, Question, Reply
@@ -266,7 +266,7 @@ async def test_corrupt_record_restarts_with_notice_and_logs_when_unreadable(
 ) -> None:
     store = chat.engine.store
     assert isinstance(store, InMemoryStore)
-    store._rows[chat.key] = (3, 0.0, "{not json")
+    store._rows[chat.key] = Row(3, 0.0, "{not json", 3, None, 0)
     with caplog.at_level(logging.WARNING):
         await chat.say("calf")
     assert chat.messages[0] == chat.engine.texts().messages["record_unreadable"]

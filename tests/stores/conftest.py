@@ -75,8 +75,7 @@ def corrupt(store_url: str) -> Corrupt:
         if isinstance(store, InMemoryStore | RedisStore):
             store.saved.drop(key)
         if isinstance(store, InMemoryStore):
-            version, updated, _ = store._rows[key]
-            store._rows[key] = (version, updated, "{not json")
+            store._rows[key] = store._rows[key]._replace(data="{not json")
         elif store_url.startswith("sqlite:///"):
             db = sqlite3.connect(store_url.removeprefix("sqlite:///"))
             with db:

@@ -11,7 +11,7 @@ import pytest
 import redis.asyncio as redis
 
 from bot.stores.redis_store import RedisStore
-from dialogs import AuditEntry, Engine, Incoming, Interview, Question
+from dialogs import AuditEntry, Engine, Incoming, Interview, Message, Question
 from tests.stores.store_helpers import sample
 
 KEY = "telegram:77"
@@ -65,10 +65,16 @@ async def test_step_costs_one_round_trip_when_this_process_saved_the_record_last
     engine = Engine(interview, stores[0])
     first = await start(engine)
     where = await answer(engine, first, "none")
+    await engine.shown(KEY, "m0", where.step)  # Redis learns the script
     made, when = await trips(answer(engine, where, "calf"))
-    assert made == 1 and when.id == "when"
+    assert made == 1 and when.id == "when", "the saved copy followed the note"
     made, _ = await trips(engine.shown(KEY, "m1", when.step))
     assert made == 1
+    made, replies = await trips(engine.handle(KEY, Incoming(text="at night")))
+    assert made == 1
+    assert replies[0] == Message(
+        text="At night or in bed", kind="answered", question="when", previous="m1"
+    )
 
 
 async def test_step_applies_to_the_fresh_record_when_another_process_saved_since(

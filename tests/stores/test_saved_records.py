@@ -31,6 +31,7 @@ def every_field_set() -> Conversation:
         draft=("a",),
         locale="es",
         chose_locale=True,
+        shown_step=2,
     )
 
 

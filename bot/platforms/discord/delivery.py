@@ -147,6 +147,10 @@ class Screen:
         if self.server and self.slash:
             lines = [*lines, f"-# {render.ui(self.texts, 'dm_offer')}"]
         previous = Ref.parse(question.previous)
+        if question.on_screen and not self.server and previous != self.clicked:
+            if lines:  # already shown (a replayed event): no second copy
+                await self.say(lines)
+            return
         if self.server or (previous is not None and previous == self.clicked):
             if previous != self.clicked:
                 await self.clear(question.previous)
@@ -162,7 +166,12 @@ class Screen:
             await self.client.app.engine.shown(self.key, str(where), question.step)
 
     async def outcome(self, outcome: Outcome, lines: list[str]) -> None:
-        """The short form first, with buttons that expand it in place."""
+        """The short form first, with buttons that expand it in place (not again in a DM
+        when it is already shown: a replayed event)."""
+        if outcome.on_screen and not self.server:
+            if lines:
+                await self.say(lines)
+            return
         first, *more = render.outcome_messages(outcome, self.texts, "")
         details = render.ui(self.texts, "button_details")
         view = outcome_view(outcome.step, "", details, self.texts.outcome["sources"])
@@ -175,7 +184,7 @@ class Screen:
             where = await self.send(lines, embeds=first, view=view)
         for embeds in more:
             await self.send([], embeds=embeds)
-        if where is not None:  # so a late click on it is not taken for a stale copy's
+        if where is not None and not outcome.on_screen:  # so a late click on it is not stale
             await self.client.app.engine.shown(self.key, str(where), outcome.step)
 
     async def notice(self, text: str) -> None:

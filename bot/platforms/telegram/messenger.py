@@ -326,6 +326,7 @@ class TelegramMessenger:
 
         ``pressed`` is the message whose button was pressed; after a tick on
         ``ticked`` (question, step), that question is redrawn in place, not sent again.
+        A question or outcome already on screen (a replayed update) is not sent again.
         """
         notice = None
         texts = self.engine.texts_of(replies, locale)
@@ -333,6 +334,8 @@ class TelegramMessenger:
             redraw = isinstance(reply, Question) and (reply.id, reply.step) == ticked
             if isinstance(reply, Question) and redraw and pressed is not None:
                 await self._redraw(where, reply, texts, pressed)
+            elif isinstance(reply, Question | Outcome) and reply.on_screen:
+                continue
             elif isinstance(reply, Question):
                 await self._clear(where, reply.previous)
                 text = question_html(reply, texts)
@@ -372,7 +375,8 @@ class TelegramMessenger:
             await self._shown(where, located(pressed), question.step)
 
     async def _shown(self, where: _Where, sent: Location | None, step: int) -> None:
-        """Note in the record where the question (or outcome) of ``step`` is shown."""
+        """Note in the record where the question (or outcome) of ``step`` is shown (a new
+        message: a redraw in place notes only a copy the record did not name)."""
         if sent is not None and where.key is not None:
             await self.engine.shown(where.key, ref(sent), step)
 
