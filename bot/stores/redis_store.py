@@ -266,7 +266,7 @@ class RedisStore:
             return hit.record
         with self._faults():
             try:
-                data, stamp, *shown = await self._redis.hmget(self._conv + key, FIELDS)
+                data, stamp, shown, step = await self._redis.hmget(self._conv + key, FIELDS)
             except redis.ResponseError as exc:
                 if not str(exc).startswith("WRONGTYPE"):
                     raise
@@ -274,7 +274,7 @@ class RedisStore:
         if data is None:
             self.saved.drop(key)
             return None
-        record = _record(data, *shown)
+        record = _record(data, shown, step)
         self.saved.put(record, str(stamp or ""))
         return record
 
@@ -338,7 +338,7 @@ class RedisStore:
                 try:
                     if isinstance(fields, Exception):
                         raise CorruptRecord(str(fields))
-                    record = _record(fields[0], *fields[2:])
+                    record = _record(fields[0], fields[2], fields[3])
                 except CorruptRecord:
                     log.warning("skipping unreadable conversation record %s", key)
                     continue
@@ -465,13 +465,13 @@ class RedisStore:
         )
 
 
-def _record(data: str, shown: str | None, shown_step: str | None) -> Conversation:
+def _record(data: str | bytes, shown: str | bytes | None, step: str | bytes | None) -> Conversation:
     """A record from its ``data`` and the ``shown``/``shown_step`` fields a note may have set
     since (absent on records saved before those fields existed: the data's own then)."""
     record = Conversation.from_json(data)
-    if shown_step is not None:
+    if step is not None:
         try:
-            record.shown, record.shown_step = shown or None, int(shown_step)
+            record.shown, record.shown_step = str(shown) if shown else None, int(step)
         except ValueError as exc:
             raise CorruptRecord(f"unreadable conversation record: {exc}") from exc
     return record

@@ -189,3 +189,23 @@ async def test_stores_do_not_see_each_other_when_their_prefixes_differ(redis_url
 async def test_store_refuses_prefix_when_it_is_not_a_key_prefix(prefix: str) -> None:
     with pytest.raises(ValueError, match="without spaces"):
         RedisStore(redis.Redis(), prefix=prefix)
+
+
+async def test_note_shown_reads_what_is_asked_from_the_data_when_saved_before_that_field(
+    stores: tuple[RedisStore, RedisStore], redis_url: str
+) -> None:
+    """A record saved by an older version has no ``asked`` field: the note reads the data
+    (never re-encoding it), and a load takes the noted fields over the data's copy."""
+    record = sample(KEY)
+    record.asked = 1
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        name = stores[0].prefix + "conv:" + KEY
+        await client.hset(name, mapping={"version": 1, "data": record.to_json()})
+        assert not await stores[0].note_shown(KEY, 2, "42:7")
+        assert await stores[0].note_shown(KEY, 1, "42:7")
+        assert await client.hget(name, "data") == record.to_json()
+    finally:
+        await client.aclose()
+    loaded = await stores[1].load(KEY)
+    assert loaded is not None and (loaded.shown, loaded.shown_step) == ("42:7", 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -41,3 +42,17 @@ async def test_sqlite_refuses_when_file_is_not_a_database(tmp_path: Path) -> Non
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreBroken, match="CRAMPBOT_STORE"):
         await SqliteStore.open(str(path))
+
+
+def test_sqlite_has_the_json_functions_that_note_where_a_question_is_shown() -> None:
+    """``note_shown`` is one UPDATE with json_set/json_extract (built into SQLite since
+    3.38, and into Debian's before): they exist here, keep other numbers' digits as
+    written, and a guard keeps them off text that is not JSON (they would raise)."""
+    db = sqlite3.connect(":memory:")
+    row = db.execute(
+        "SELECT json_set(?, '$.shown', 'm', '$.shown_step', 3), json_extract(?, '$.asked'),"
+        " CASE WHEN json_valid('{not json') THEN json_extract('{not json', '$.asked') END",
+        ('{"updated_at":1712345678.1234567,"shown":null}', '{"asked":3}'),
+    ).fetchone()
+    db.close()
+    assert row == ('{"updated_at":1712345678.1234567,"shown":"m","shown_step":3}', 3, None)

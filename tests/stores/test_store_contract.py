@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import pytest
 
-from dialogs.record import CorruptRecord
+from dialogs.record import Conversation, CorruptRecord
 from dialogs.store import FORGOTTEN, AuditEntry, ConversationStore
 from tests.stores.store_helpers import STORES, Corrupt, sample
 
@@ -204,3 +205,67 @@ async def test_lease_goes_to_another_holder_once_expired(store: ConversationStor
         assert deadline, "the expired lease was never given to another holder"
         await asyncio.sleep(0.01)
     assert not await store.lease("setup", "a", 60)
+
+
+def asking(step: int = 1, **kwargs: Any) -> Conversation:
+    """A sample record whose current question was put at ``step``."""
+    record = sample(**kwargs)
+    record.asked = step
+    return record
+
+
+async def test_note_shown_sets_where_the_question_is_when_the_record_asks_that_step(
+    store: ConversationStore,
+) -> None:
+    """One write: shown and shown_step change, nothing else (the version, the numbers'
+    digits); fresh loads and the saved copies for a step's load both see it."""
+    record = asking(updated_at=1712345678.1234567)
+    assert await store.save(record, 0)
+    assert await store.note_shown(record.key, 1, "42:7")
+    record.shown, record.shown_step = "42:7", 1
+    assert await store.load(record.key) == record
+    assert await store.load(record.key, cached=True) == record
+    assert [r async for r in store.scan()] == [record]
+
+
+async def test_note_shown_changes_nothing_when_the_record_asks_another_step(
+    store: ConversationStore,
+) -> None:
+    record = asking(step=1)
+    await store.save(record, 0)
+    assert not await store.note_shown(record.key, 2, "42:7")
+    assert not await store.note_shown("telegram:404", 1, "42:7")
+    assert await store.load(record.key) == record
+    assert await store.load(record.key, cached=True) == record
+    assert await store.load("telegram:404") is None and await store.count() == 1
+
+
+async def test_save_refuses_when_a_note_landed_since_the_load(
+    store: ConversationStore, second_store: ConversationStore
+) -> None:
+    """A step that loaded before another process's note fails its compare-and-set (as a
+    version bump would make it), and saves once it loaded again and saw the note."""
+    await store.save(asking(step=1), 0)
+    loaded = await store.load("telegram:1", cached=True)
+    assert loaded is not None
+    assert await second_store.note_shown("telegram:1", 1, "42:7")
+    loaded.version, loaded.state = 2, "duration"
+    assert not await store.save(loaded, 1)
+    fresh = await store.load("telegram:1", cached=True)
+    assert fresh is not None and fresh.shown == "42:7"
+    fresh.version, fresh.state = 2, "duration"
+    assert await store.save(fresh, 1)
+    saved = await second_store.load("telegram:1")
+    assert saved is not None
+    assert (saved.version, saved.state, saved.shown, saved.shown_step) == (2, "duration", "42:7", 1)
+
+
+async def test_note_shown_raises_nothing_when_the_record_is_garbage(
+    store: ConversationStore, corrupt: Corrupt
+) -> None:
+    """A hand-broken record neither breaks a note nor is mended by it."""
+    await store.save(asking(step=1), 0)
+    await corrupt(store, "telegram:1")
+    await store.note_shown("telegram:1", 1, "42:7")
+    with pytest.raises(CorruptRecord):
+        await store.load("telegram:1")

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any, cast
 
 import pytest
 
 from dialogs.engine import Engine
+from dialogs.record import Conversation
 from dialogs.store import ConversationStore
-from dialogs.types import Incoming, Message, Question
+from dialogs.types import Incoming, Message, Outcome, Question
 from tests.conftest import personas
-from tests.stores.store_helpers import STORES, Corrupt, kinds, run_interview
+from tests.stores.store_helpers import STORES, Corrupt, choice, kinds, run_interview
 
 pytestmark = pytest.mark.parametrize("store", STORES, indirect=True)
 
@@ -146,3 +149,75 @@ async def test_engine_restarts_with_notice_when_record_is_corrupt(
     assert any(KEY in m and "unreadable" in m for m in caplog.messages)
     record = await store.load(KEY)
     assert record is not None and record.answers == {}
+
+
+class NoteBeforeSave:
+    """A process's store whose first save lets another process's note land just before
+    it: after that step's load, before its compare-and-set."""
+
+    def __init__(self, store: ConversationStore, note: Awaitable[None]) -> None:
+        self.store = store
+        self.note: Awaitable[None] | None = note
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    async def save(self, record: Conversation, expected: int) -> bool:
+        if self.note is not None:
+            note, self.note = self.note, None
+            await note
+        return bool(await self.store.save(record, expected))
+
+
+async def test_step_marks_the_noted_copy_answered_when_the_note_lands_between_its_load_and_save(
+    store: ConversationStore, second_store: ConversationStore, make_engine: EngineFactory
+) -> None:
+    """B's step loaded before A noted where "where" is shown: B's save fails, and worked out
+    again it sees the note, so its echo marks that copy answered (no stray buttons)."""
+    a = make_engine(store)
+    where = (await a.handle(KEY, press(await first_question(a), "u1")))[-1]
+    assert isinstance(where, Question) and where.id == "where"
+    b = make_engine(
+        cast(ConversationStore, NoteBeforeSave(second_store, a.shown(KEY, "m2", where.step)))
+    )
+    replies = await b.handle(KEY, Incoming(text="calf", event_id="u2"))
+    assert replies[0] == Message(text="Calf", kind="answered", question="where", previous="m2")
+    record = await store.load(KEY)
+    assert record is not None and record.answers["where"] == "calf" and record.shown is None
+
+
+async def test_replay_marks_the_question_on_screen_when_its_copy_was_noted(
+    store: ConversationStore, make_engine: EngineFactory
+) -> None:
+    """A replayed press gets the current question; once noted shown, it says so (the
+    adapter sends no second copy), and points at that copy."""
+    engine = make_engine(store)
+    first = await first_question(engine)
+    where = (await engine.handle(KEY, press(first, "u1")))[-1]
+    assert isinstance(where, Question) and not where.on_screen
+    again = await engine.handle(KEY, press(first, "u1"))
+    assert again == [where], "not noted yet: sent as it was"
+    await engine.shown(KEY, "m2", where.step)
+    again = await engine.handle(KEY, press(first, "u1"))
+    assert again == [replace(where, previous="m2", on_screen=True)]
+    assert await engine.current(KEY) == [replace(where, previous="m2")], "display: no flag"
+
+
+async def test_replay_marks_the_outcome_on_screen_when_its_copy_was_noted(
+    store: ConversationStore, make_engine: EngineFactory
+) -> None:
+    engine = make_engine(store)
+    answers = PERSONAS[0]["answers"]
+    replies = await engine.handle(KEY, Incoming(command="start"))
+    while isinstance(question := replies[-1], Question):
+        event = press(question, f"u{question.step}", option="")
+        event = replace(event, choice=choice(answers[question.id]))
+        replies = await engine.handle(KEY, event)
+    outcome = replies[-1]
+    assert isinstance(outcome, Outcome)
+    assert [r.on_screen for r in await engine.handle(KEY, event) if isinstance(r, Outcome)] == [
+        False
+    ]
+    await engine.shown(KEY, "m9", outcome.step)
+    again = await engine.handle(KEY, event)
+    assert again == [replace(outcome, on_screen=True)]

@@ -165,6 +165,22 @@ async def test_click_from_before_a_restart_continues_when_the_bot_comes_back(
         chat.app = before
 
 
+async def test_replayed_dm_sends_no_second_copy_when_its_question_is_on_screen(
+    chat: Chat,
+) -> None:
+    """A typed DM delivered again (a gateway resume): the question it led to is on
+    screen already, so nothing is sent or edited."""
+    bob = chat.person("bob")
+    await chat.say(bob, "/start")
+    assert (await chat.say(bob, "none")).question is not None
+    payload = bob.dm_payload("calf")
+    first = await chat.deliver(("MESSAGE_CREATE", payload))
+    assert first.question is not None and first.question.question == "when"
+    replay = await chat.deliver(("MESSAGE_CREATE", dict(payload)))
+    assert not replay, "nothing new for a replay whose question is on screen"
+    assert (await answers(chat, bob))["where"] == "calf"
+
+
 async def test_failure_is_logged_by_id_and_class_when_the_store_breaks(
     chat: Chat, content: Content, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -79,6 +79,25 @@ async def test_update_is_applied_once_when_delivered_twice(telegram, content, ap
     assert record.state == "when"
 
 
+async def test_replayed_update_sends_no_second_copy_when_its_question_is_on_screen(
+    telegram, content, app_record
+) -> None:
+    """A webhook re-sent after the bot applied and answered it (a replica died before its
+    200): the question it led to is on screen already, so nothing is sent again."""
+    texts = content.texts("en")
+    chat = telegram.private()
+    await start_where(chat, texts)
+    update = chat.message("calf")
+    await chat.send(update)
+    sent = len(telegram.fake.sent("sendMessage"))
+    shown = chat.question()
+    await chat.send(dict(update))
+    assert len(telegram.fake.sent("sendMessage")) == sent
+    assert chat.question() == shown and chat.question_id() == "when"
+    record = await app_record(telegram)
+    assert record.shown_step == record.asked
+
+
 async def test_message_arrives_when_the_api_says_retry_after(telegram, content) -> None:
     chat = telegram.private()
     telegram.fake.fail_next("sendMessage", "429")
