@@ -20,8 +20,10 @@ from typing import Any
 
 import yaml
 
+from bench.before import shown_in_a_transaction
 from bench.quick import sized
 from bot.stores.memory_store import InMemoryStore
+from bot.stores.saved import SAVED
 from dialogs.content import load_content
 from dialogs.engine import Engine
 from dialogs.machine import Interview
@@ -65,10 +67,20 @@ class Variant:
 
 def variants(content: Any) -> list[Variant]:
     """Before and after each change, on the same content: no caches; composed outcomes
-    cached; and also the step loads from the records the store saved (ours)."""
+    cached; also the step loads from the records the store saved; and ``shown`` as a
+    transaction of its own, then as one conditional write (ours)."""
+    before = (
+        (Interview(content, outcomes=0), 0),
+        (Interview(content), 0),
+        (Interview(content), SAVED),
+    )
     return [
-        Variant("before", Engine(Interview(content, outcomes=0), InMemoryStore(saved=0))),
-        Variant("outcome cache", Engine(Interview(content), InMemoryStore(saved=0))),
+        *(
+            Variant(name, shown_in_a_transaction(Engine(interview, InMemoryStore(saved=saved))))
+            for name, (interview, saved) in zip(
+                ("before", "outcome cache", "saved records"), before, strict=True
+            )
+        ),
         Variant("ours", Engine(Interview(content), InMemoryStore())),
     ]
 
@@ -247,6 +259,11 @@ def main() -> None:
             f" CPU p50 {c50:6.1f}, p99 {c99:6.1f};"
             f" outcome steps p50 {o50:6.1f}, p99 {o99:6.1f}; shown p50 {s50:5.1f}, p99 {s99:5.1f}"
         )
+    noted, transacted = (micro(variant.shown) for variant in (ours, runs[-2]))
+    print(
+        f"Engine.shown (where a question is shown), ours / as a transaction (before):"
+        f" p50 {noted[0] / transacted[0]:.2f}x, p99 {noted[1] / transacted[1]:.2f}x"
+    )
     print(
         f"bare transitions 'answer' trigger on the same machine, same steps: "
         f"p50 {bare_p50:.1f} us, p99 {bare_p99:.1f} us; CPU p50 {bare_cpu50:.1f}, p99 {bare_cpu99:.1f}"

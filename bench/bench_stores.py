@@ -23,6 +23,7 @@ from typing import Any
 import redis.asyncio as redis
 from redis._parsers import _AsyncHiredisParser, _AsyncRESP2Parser
 
+from bench.before import shown_in_a_transaction
 from bench.quick import sized
 from bot.stores.memory_store import InMemoryStore
 from bot.stores.redis_store import RedisStore
@@ -88,22 +89,31 @@ class Side:
     samples: list[int] = field(default_factory=list)
     trips: list[int] = field(default_factory=list)  # round trips of each answer step
     first_trips: list[int] = field(default_factory=list)  # of each interview's first step
+    shown: list[int] = field(default_factory=list)  # noting where each question is shown
+    shown_trips: list[int] = field(default_factory=list)
+    presses: list[int] = field(default_factory=list)  # a step and its note: a button press
 
 
 async def one_interview(side: Side, key: str, keep: bool) -> None:
     """Run one whole interview, timing every Engine.handle call and counting its round trips."""
     engine, samples = side.engine, side.samples if keep else []
+    shown = side.shown if keep else []
     sent = Counting.sent
     replies = await timed(engine.handle(key, Incoming(command="start")), samples)
     if keep:
         side.first_trips.append(Counting.sent - sent)
     while not isinstance(question := replies[-1], Outcome):  # type: ignore[index]
         assert isinstance(question, Question), replies
+        sent = Counting.sent
+        await timed(engine.shown(key, f"42:{question.step}", question.step), shown)
+        if keep:
+            side.shown_trips.append(Counting.sent - sent)
         event = Incoming(choice=ANSWERS[question.id], question=question.id, step=question.step)
         sent = Counting.sent
         replies = await timed(engine.handle(key, event), samples)
         if keep:
             side.trips.append(Counting.sent - sent)
+            side.presses.append(shown[-1] + samples[-1])
 
 
 REDIS_SIDES: dict[str, dict[str, Any]] = {
@@ -114,21 +124,29 @@ REDIS_SIDES: dict[str, dict[str, Any]] = {
     "redis +single conn": {"parser_class": _AsyncHiredisParser, "single_connection_client": True},
 }
 
+BEFORE = {"sqlite": "sqlite, shown before", "redis ours": "redis, shown before"}
+"""Each set-up, and its twin noting where a question is shown in a transaction of its own."""
+
 
 async def per_store(interview: Interview, tmp: Path) -> None:
     """Whole interviews through the Engine on memory, SQLite and Redis set-ups, in turns."""
     openers: dict[str, Callable[[], Awaitable[ConversationStore]]] = {
         "memory": _memory,
         "sqlite": lambda: SqliteStore.open(str(tmp / "steps.db")),
+        BEFORE["sqlite"]: lambda: SqliteStore.open(str(tmp / "shown-before.db")),
     }
     for n, (name, options) in enumerate(REDIS_SIDES.items()):
         openers[name] = functools.partial(_redis, REDIS_URL, f"bench{n}:", options, n == 0)
+    ours = REDIS_SIDES["redis ours"]
+    openers[BEFORE["redis ours"]] = functools.partial(_redis, REDIS_URL, "bench-b:", ours, False)
     sides: list[Side] = []
     for name, opener in openers.items():
         try:
-            sides.append(Side(name, Engine(interview, await opener())))
+            engine = Engine(interview, await opener())
         except Exception as exc:
             print(f"  {name} skipped: {exc}")
+            continue
+        sides.append(Side(name, shown_in_a_transaction(engine) if name in BEFORE.values() else engine))
     try:
         for n in range(WARM_UP + INTERVIEWS):  # turns, so machine noise hits every store alike
             for side in sides:
@@ -141,7 +159,7 @@ async def per_store(interview: Interview, tmp: Path) -> None:
     for side in sides:
         p50, p99 = summary(side.samples)
         print(
-            f"  {side.name:18} p50 {p50:7.1f}  p99 {p99:7.1f}"
+            f"  {side.name:20} p50 {p50:7.1f}  p99 {p99:7.1f}"
             f"   ratio to memory: p50 x{p50 / base[0]:.2f}, p99 x{p99 / base[1]:.2f}"
         )
     for side in sides:
@@ -150,8 +168,21 @@ async def per_store(interview: Interview, tmp: Path) -> None:
             print(
                 f"  {side.name}: Redis round trips per answer step {per_step:.2f}"
                 f" (most {max(side.trips)}), first step of an interview"
-                f" {statistics.mean(side.first_trips):.2f}"
+                f" {statistics.mean(side.first_trips):.2f},"
+                f" per Engine.shown {statistics.mean(side.shown_trips):.2f}"
             )
+    named = {side.name: side for side in sides}
+    print("Engine.shown (noting where a question is shown) and a press (a step and its note):")
+    for name, before in BEFORE.items():
+        if name not in named or before not in named:
+            continue
+        (s50, s99), (b50, b99) = summary(named[name].shown), summary(named[before].shown)
+        (p50, p99), (q50, q99) = summary(named[name].presses), summary(named[before].presses)
+        print(
+            f"  {name:10} shown p50 {s50:6.1f} p99 {s99:6.1f}, before {b50:6.1f} {b99:6.1f}"
+            f" (x{s50 / b50:.2f}, x{s99 / b99:.2f}); press p50 {p50:6.1f} p99 {p99:6.1f},"
+            f" before {q50:6.1f} {q99:6.1f} (x{p50 / q50:.2f}, x{p99 / q99:.2f})"
+        )
 
 
 async def _memory() -> ConversationStore:

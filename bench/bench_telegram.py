@@ -50,6 +50,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, RequestData
 
+from bench.before import shown_in_a_transaction
 from bench.quick import sized
 from bench.rounds import cpu_us, interleave, per_second, print_ratios, ratios
 from bot.app import build_app
@@ -355,10 +356,13 @@ class Side:
 
 @asynccontextmanager
 async def our_bot(
-    path: Path, texts: Texts, api: type[BotApi] = BotApi
+    path: Path, texts: Texts, api: type[BotApi] = BotApi, shown_before: bool = False
 ) -> AsyncIterator[tuple[Side, list[Person]]]:
-    """Our bot on a fresh SQLite file, and the people it will interview."""
+    """Our bot on a fresh SQLite file, and the people it will interview; with
+    ``shown_before``, noting where a question is shown in a transaction of its own."""
     app = await build_app(Settings(store=f"sqlite:///{path}", telegram_token=TOKEN))
+    if shown_before:
+        shown_in_a_transaction(app.engine)
     try:
         request = InstantRequest()
         builder = ApplicationBuilder().request(request).updater(None)
@@ -412,8 +416,9 @@ def production_logging() -> Iterator[None]:
                 logging.getLogger(name).setLevel(was)
 
 
-Round = tuple[Side, Side, Side]
-"""Ours, ours with PTB's typed methods, and the bare bot."""
+Round = tuple[Side, Side, Side, Side]
+"""Ours, ours noting where a question is shown in a transaction, ours with PTB's typed
+methods, and the bare bot."""
 
 
 async def measure() -> None:
@@ -427,20 +432,24 @@ async def measure() -> None:
         for number in range(ROUNDS):
             async with (
                 our_bot(Path(tmp, f"round{number}.db"), texts) as (ours, people),
+                our_bot(Path(tmp, f"shown{number}.db"), texts, shown_before=True) as (
+                    shown,
+                    shown_people,
+                ),
                 our_bot(Path(tmp, f"typed{number}.db"), texts, TypedBotApi) as (
                     typed,
                     typed_people,
                 ),
                 bare_bot(counts, texts, outcome) as bare,
             ):
-                sides = [ours, typed, bare]
+                sides = [ours, shown, typed, bare]
                 turn = number % len(sides)  # each bot goes first in some rounds
                 await interleave(sides[turn:] + sides[:turn])
-                for crowd in (people, typed_people):
+                for crowd in (people, shown_people, typed_people):
                     assert [p.updates for p in crowd] == counts, "ours took another path"
                 for side in sides:
                     assert not side.request.keyboards, "some interviews did not finish"
-            rounds.append((ours, typed, bare))
+            rounds.append((ours, shown, typed, bare))
     report(rounds, sum(counts))
 
 
@@ -450,22 +459,25 @@ def report(rounds: list[Round], updates: int) -> None:
     print(f"{ROUNDS} rounds, the bots' updates interleaved one by one; medians over rounds")
     for name, index in (
         ("PTB + crampbot adapter + engine + SQLite", 0),
-        ("  the same with PTB's typed methods (before)", 1),
-        ("bare PTB ConversationHandler, dict state", 2),
+        ("  the same noting shown in a transaction (before)", 1),
+        ("  the same with PTB's typed methods (before)", 2),
+        ("bare PTB ConversationHandler, dict state", 3),
     ):
         rate = median(per_second(r[index]) for r in rounds)
         cpu = median(cpu_us(r[index]) for r in rounds)
-        print(f"{name + ':':<46} {rate:6.0f} updates/s, {cpu:5.0f} us CPU per update")
-    ours, typed, bare = rounds[-1]
+        print(f"{name + ':':<52} {rate:6.0f} updates/s, {cpu:5.0f} us CPU per update")
+    ours, _, typed, bare = rounds[-1]
     calls = f"ours {ours.request.calls}, before {typed.request.calls}, bare {bare.request.calls}"
     print(f"API calls per run: {calls}")
     for name, pairs in (
-        ("before (typed methods) / bare", [(t, b) for _, t, b in rounds]),
-        ("ours / before (typed methods)", [(o, t) for o, t, _ in rounds]),
+        ("before (typed methods) / bare", [(t, b) for _, _, t, b in rounds]),
+        ("ours / before (typed methods)", [(o, t) for o, _, t, _ in rounds]),
+        ("before (shown in a transaction) / bare", [(s, b) for _, s, _, b in rounds]),
+        ("ours / before (shown in a transaction)", [(o, s) for o, s, _, _ in rounds]),
     ):
         wall, cpu = ratios(pairs)
         print(f"ratio {name}: wall {median(wall):.2f}, CPU {median(cpu):.2f} (medians)")
-    print_ratios([(o, b) for o, _, b in rounds], goal=GOAL)
+    print_ratios([(o, b) for o, _, _, b in rounds], goal=GOAL)
 
 
 def main() -> None:

@@ -29,11 +29,17 @@ def throughput(goal: str) -> list[str]:
     ]
 
 
+SHOWN_BEFORE = (
+    rf"^ratio ours / before \(shown in a transaction\): wall {NUMBER}, CPU {NUMBER} \(medians\)$"
+)
+"""Noting where a question is shown as one write, against a transaction of its own."""
+
 EXPECTED = {
     "bench_core": [
         rf"^ratio engine step / bare trigger: p50 {NUMBER}x \(goal <= 3x\), p99 {NUMBER}x \(goal <= 2x\)$",
         rf"^understanding one typed reply, .*: p50 {NUMBER} us, p99 {NUMBER} us$",
         rf"^ratio understanding / bare look-up: p50 {NUMBER}x, p99 {NUMBER}x$",
+        rf"^Engine.shown .*, ours / as a transaction \(before\): p50 {NUMBER}x, p99 {NUMBER}x$",
         rf"^memory per idle conversation record .*: {NUMBER} bytes \(goal <= 2048\)$",
         rf"^start-up of .*: {NUMBER} ms; bare interpreter {NUMBER} ms; ratio {NUMBER}x$",
     ],
@@ -44,20 +50,26 @@ EXPECTED = {
             [
                 rf"^  redis ours .* ratio to memory: p50 x{NUMBER}, p99 x{NUMBER}$",
                 rf"^  redis ours: Redis round trips per answer step {NUMBER} \(most \d+\),"
-                rf" first step of an interview {NUMBER}$",
+                rf" first step of an interview {NUMBER}, per Engine.shown {NUMBER}$",
+                rf"^  redis ours +shown p50 +{NUMBER} p99 +{NUMBER}, before .*"
+                rf" \(x{NUMBER}, x{NUMBER}\); press p50 .* \(x{NUMBER}, x{NUMBER}\)$",
             ]
             if os.environ.get("CI")
             else []
         ),
+        rf"^  sqlite +shown p50 +{NUMBER} p99 +{NUMBER}, before .*"
+        rf" \(x{NUMBER}, x{NUMBER}\); press p50 .* \(x{NUMBER}, x{NUMBER}\)$",
         rf"^  ratio \S+/\S+: p50 x{NUMBER} \(goal <= 1\.2\), p99 x{NUMBER}$",
     ],
     "bench_telegram": [
         *throughput(r"1\.0"),
         rf"^ratio ours / before \(typed methods\): wall {NUMBER}, CPU {NUMBER} \(medians\)$",
+        SHOWN_BEFORE,
     ],
     "bench_discord": [
         *throughput(r"0\.9"),
         rf"^of ours: {NUMBER} us CPU in the engine .*; bare / \(ours without the engine\) CPU ratio {NUMBER}$",
+        SHOWN_BEFORE,
     ],
     # Without Redis (outside CI) it prints that it skipped.
     "bench_replicas": [
