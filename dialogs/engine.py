@@ -4,6 +4,9 @@ Every event follows the same path: take the per-key lock, load the record,
 work out the new record and the replies, and save with compare-and-set on the
 record's version (retrying if another process got there first). Replies are
 returned only after the save, so a reply that fails to send loses nothing.
+Where a question is then shown is noted by one conditional write (``shown``),
+and an event applied already gets the current question marked as on screen
+when it is, so a replay sends no second copy.
 """
 
 from __future__ import annotations
