@@ -1,28 +1,34 @@
-"""One bot over two processes: ``crampbot run discord`` as shard 0 and as shard 1 on one Redis.
+"""Sharding: one bot over two processes, and one process running every shard.
 
-Real processes against the fake Discord, which routes a guild's events only to
-its shard and DMs to shard 0, as Discord does. Without the adapter's
-``cramp_done`` signal across processes, the test waits on what a person sees
-(the question changes, a tick shows, the outcome arrives), with timeouts as
-hang guards only.
+The fake Discord routes a guild's events only to its shard and DMs to shard 0,
+as Discord does. The two-process test runs ``crampbot run discord`` as shard 0
+and as shard 1 on one Redis; without the adapter's ``cramp_done`` signal across
+processes, it waits on what a person sees (the question changes, a tick
+shows, the outcome arrives), with timeouts as hang guards only.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from bot.app import App
+from bot.platforms.discord.messenger import ShardingRefused, serve
 from dialogs.content import Content
 from tests.conftest import personas
 from tests.fakes import discord_api
 from tests.fakes.discord_api import GUILD_ID, OTHER_GUILD_ID, FakeDiscord, Person, Sent
+from tests.platforms.discord.conftest import Chat
 from tests.test_run import HANG_GUARD, Bot, content_dir, env, run, store
 
 __all__ = ["content_dir", "env", "run", "store"]  # the process fixtures of tests.test_run
 
+TWO_SHARDS = {"shards": 2, "guilds": (GUILD_ID, OTHER_GUILD_ID)}
 PERSONAS = {p["name"]: p for p in personas()}
 ON_SHARD_0 = PERSONAS["office worker, calf cramps at rest after sitting long"]
 ON_SHARD_1 = PERSONAS["statin, calf ache on walking"]
@@ -32,7 +38,7 @@ IN_DMS = PERSONAS["chest pain with the cramps"]
 @pytest.fixture
 async def sharded(env: dict[str, str], redis_url: str) -> AsyncIterator[FakeDiscord]:
     """A fake Discord that requires two shards, in two servers (one per shard), named in ``env``."""
-    async with FakeDiscord(shards=2, guilds=(GUILD_ID, OTHER_GUILD_ID)) as server:
+    async with FakeDiscord(**TWO_SHARDS) as server:
         env |= {
             "CRAMPBOT_STORE": redis_url,
             "CRAMPBOT_DISCORD_TOKEN": discord_api.TOKEN,
@@ -129,3 +135,43 @@ async def test_interviews_finish_on_each_shard_and_commands_sync_once_when_two_p
     for bot in (zero, one):
         assert await bot.stop() == 0
         assert "Traceback" not in bot.text() and discord_api.TOKEN not in bot.text()
+
+
+@pytest.mark.parametrize("fake", [TWO_SHARDS], indirect=True)
+async def test_one_process_runs_every_recommended_shard_when_the_count_is_unset(
+    fake: FakeDiscord, app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    chat = Chat(fake, app)
+    client = await chat.start()
+    try:
+        assert client.shard_count == 2 and set(client.shards) == {0, 1}
+        assert "; shards 0-1 of 2" in caplog.text and fake.commands["global"]
+        assert app.connected["discord"]()
+        for guild in (GUILD_ID, OTHER_GUILD_ID):
+            who = chat.person(f"in {guild}")
+            shown = await chat.deliver(
+                ("INTERACTION_CREATE", who.slash_payload("cramps", guild=guild))
+            )
+            assert shown.question is not None and shown.question.question == "red_flags"
+    finally:
+        await chat.stop()
+    assert not app.connected["discord"]()
+
+
+@pytest.mark.parametrize("fake", [TWO_SHARDS], indirect=True)
+async def test_serve_stops_naming_the_setting_when_discord_requires_more_shards(
+    fake: FakeDiscord, app: App
+) -> None:
+    app.settings = replace(
+        app.settings,
+        discord_api_url=fake.api_url,
+        discord_gateway_url=fake.gateway_url,
+        discord_shards=1,
+    )
+    with pytest.raises(
+        ShardingRefused, match="shard 0 with 4011: sharding required; set CRAMPBOT_DISCORD_SHARDS"
+    ):
+        async with asyncio.timeout(HANG_GUARD):
+            await serve(app, asyncio.Event())
+    assert fake.closed == [([0, 1], 4011)]
