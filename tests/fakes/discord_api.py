@@ -184,6 +184,9 @@ class FakeDiscord:
         self._dispatched: dict[str, None] = {}
         self.refused: list[tuple[str, str]] = []
         self.deleted: list[Sent] = []
+        self.opened = 0
+        self.greeting = asyncio.Event()
+        self.greeting.set()
         self._connected = asyncio.Condition()
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -202,6 +205,7 @@ class FakeDiscord:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        self.greeting.set()
         for ws in self._sockets():
             await ws.close(code=1001)
         assert self._runner is not None
@@ -232,6 +236,11 @@ class FakeDiscord:
         """Close every gateway socket, as Discord does when a node goes away."""
         for ws in self._sockets():
             await ws.close(code=code)
+
+    async def wait_opened(self, count: int) -> None:
+        """Until ``count`` gateway sockets were opened (a hang guard is the caller's)."""
+        async with self._connected:
+            await self._connected.wait_for(lambda: self.opened >= count)
 
     async def wait_connected(self, count: int) -> None:
         """Until IDENTIFY + RESUME sessions total ``count`` (a hang guard is the caller's)."""
@@ -443,7 +452,14 @@ class FakeDiscord:
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
-        await ws.send_json({"op": 10, "d": {"heartbeat_interval": 45000}})
+        async with self._connected:
+            self.opened += 1
+            self._connected.notify_all()
+        await self.greeting.wait()  # cleared by a test: the socket is open, HELLO not yet sent
+        try:
+            await ws.send_json({"op": 10, "d": {"heartbeat_interval": 45000}})
+        except ConnectionResetError:
+            return ws  # the client left while HELLO was held
         async for msg in ws:
             if msg.type is not WSMsgType.TEXT:
                 break

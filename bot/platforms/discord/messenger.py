@@ -510,10 +510,13 @@ async def serve(app: App, stop: asyncio.Event, operators: OperatorCommands | Non
             await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             stopping.cancel()
+            # Stopped before the close: once closed, a shard still connecting would retry
+            # for ever (discord.py 2.7's launch_shard never checks is_closed).
+            running.cancel()
+            await asyncio.gather(running, stopping, return_exceptions=True)
             await client.close()
-            await asyncio.gather(stopping, return_exceptions=True)
-            if not running.done():
-                await running
+        if running.cancelled():
+            return
         try:
             running.result()
         except discord.ConnectionClosed as exc:
