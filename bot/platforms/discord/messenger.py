@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import discord
@@ -33,6 +33,7 @@ from bot.platforms.discord import render
 from bot.platforms.discord.command_sync import sync_if_changed
 from bot.platforms.discord.components import Action, dispatch, outcome_view
 from bot.platforms.discord.delivery import Ref, Screen
+from bot.platforms.flood import Admission, FloodGate
 from bot.settings import Settings
 from dialogs import ConversationKey, Incoming, Outcome, Reply
 
@@ -105,6 +106,7 @@ class CrampClient(discord.AutoShardedClient):
         super().__init__(intents=intents, **options)
         self.app = app
         self.operators = operators
+        self.gate = FloodGate()
         self.tree = app_commands.CommandTree(self)
         self.tree.error(self.on_app_command_error)
         _add_commands(self)
@@ -232,8 +234,40 @@ class CrampClient(discord.AutoShardedClient):
     async def step(self, interaction: discord.Interaction[Any], event: Incoming) -> None:
         """Apply ``event`` and show the replies where the interaction came from."""
         key, locale = self.key(interaction.user), _locale(interaction)
-        replies = await self.app.engine.handle(key, event, locale)
+
+        async def tell(text: str) -> None:
+            await interaction.followup.send(text, ephemeral=True)
+
+        replies = await self.turn(key, event, locale, tell)
+        if replies is None:
+            if (
+                interaction.response.type
+                is discord.InteractionResponseType.deferred_channel_message
+            ):
+                with contextlib.suppress(discord.HTTPException):  # its "thinking..." goes
+                    await interaction.delete_original_response()
+            return
         await Screen(self, key, locale, interaction=interaction).show(replies)
+
+    async def turn(
+        self,
+        key: ConversationKey,
+        event: Incoming,
+        locale: str | None,
+        tell: Callable[[str], Awaitable[None]],
+    ) -> list[Reply] | None:
+        """The engine's replies, each person's events one at a time and in order; ``None``
+        when the event was dropped because its sender is flooding (told once per flood)."""
+        person = str(key)
+        admission = self.gate.admit(person)
+        if admission is not Admission.RUN:
+            log.info("event %s dropped: its sender is flooding", event.event_id)
+            if admission is Admission.DROP_AND_TELL:
+                with contextlib.suppress(discord.HTTPException):
+                    await tell(self.app.engine.texts(locale).messages["flood"])
+            return None
+        async with self.gate.turn(person):
+            return await self.app.engine.handle(key, event, locale)
 
     async def expand(self, interaction: discord.Interaction[Any], step: int, view: str) -> None:
         """ "More details" or "Sources": the same outcome, shown as ``view`` in place."""
@@ -349,8 +383,13 @@ class CrampClient(discord.AutoShardedClient):
             # A DM message carries no locale: the engine keeps the person's from their
             # last interaction (or /language), else the configured one.
             key, locale = self.key(message.author), self.app.settings.locale
-            replies = await self.app.engine.handle(key, event, None)
-            await Screen(self, key, locale, channel=message.channel).show(replies)
+
+            async def tell(text: str) -> None:
+                await message.channel.send(text)
+
+            replies = await self.turn(key, event, None, tell)
+            if replies is not None:
+                await Screen(self, key, locale, channel=message.channel).show(replies)
 
     async def notify(self, user_id: str, replies: list[Reply]) -> None:
         """Send ``replies`` to a person's DMs (operators use it to announce a restart)."""
