@@ -24,8 +24,8 @@ from bench.before import shown_in_a_transaction
 from bench.quick import sized
 from bot.stores.memory_store import InMemoryStore
 from bot.stores.saved import SAVED
-from dialogs.content import load_content
 from dialogs.engine import Engine
+from dialogs.loading import load_content
 from dialogs.machine import Interview
 from dialogs.record import Conversation
 from dialogs.types import Incoming, Outcome, Question
