@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dialogs.engine import Change, Engine
+from dialogs.engine import Engine
 from dialogs.record import Conversation
+from dialogs.turn import Change
 from dialogs.types import ConversationKey
 
 

@@ -146,7 +146,9 @@ async def per_store(interview: Interview, tmp: Path) -> None:
         except Exception as exc:
             print(f"  {name} skipped: {exc}")
             continue
-        sides.append(Side(name, shown_in_a_transaction(engine) if name in BEFORE.values() else engine))
+        sides.append(
+            Side(name, shown_in_a_transaction(engine) if name in BEFORE.values() else engine)
+        )
     try:
         for n in range(WARM_UP + INTERVIEWS):  # turns, so machine noise hits every store alike
             for side in sides:
