@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis.asyncio as redis
 
 from bot.platforms import buttons
 from dialogs.content import Content
@@ -38,6 +39,8 @@ REPLICAS = 3
 KILL_AFTER = 100
 """Updates delivered before the kill: about a third of the run."""
 HANG_GUARD = 60
+NOTED = re.compile(r"^HSET \S+ shown (\d+/\d+) shown_step \d+$")
+"""The note script's write, as MONITOR shows it: the message reference noted."""
 
 
 @pytest.fixture(autouse=True)
@@ -67,14 +70,27 @@ async def kill_mid_run(balancer: Balancer, victim: int) -> tuple[set[int], int]:
     return held, len(balancer.fake.calls)
 
 
-def sent_twice(fake: FakeBotApi, held: set[int], killed_at: int) -> int:
+async def watch_notes(redis_url: str, noted: set[str]) -> None:
+    """Collect every message reference a replica noted as shown (the note script's write,
+    seen through Redis's MONITOR) until cancelled."""
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        async with client.monitor() as monitor:
+            async for command in monitor.listen():
+                if found := NOTED.match(command["command"]):
+                    noted.add(found[1])
+    finally:
+        await client.aclose()
+
+
+def sent_twice(fake: FakeBotApi, held: set[int], killed_at: int, noted: set[str]) -> int:
     """How many messages were sent twice; fail unless each is the one window left.
 
     A replay sends nothing the record notes as shown at the step it asks. The
     window left: the killed replica sent the question (or outcome) but died before
-    noting where, so the re-sent update shows it again. Such a copy is in the chat
-    of a person whose update it held, sent before the kill, its second copy after,
-    and there is at most one per person.
+    noting where, so the re-sent update shows it again. Such a copy was never
+    noted, is in the chat of a person whose update it held, was sent before the
+    kill and its second copy after, and there is at most one per person.
     """
     copies: dict[tuple[int, str], list[int]] = {}
     for index, call in enumerate(fake.calls):
@@ -84,6 +100,8 @@ def sent_twice(fake: FakeBotApi, held: set[int], killed_at: int) -> int:
     for (chat, _), at in twice.items():
         assert chat in held, f"sent twice to {chat}, whose update was not in flight"
         assert len(at) == 2 and at[0] < killed_at <= at[1], f"sent twice to {chat}: {at}"
+        first = f"{chat}/{fake.calls[at[0]].result['message_id']}"
+        assert first not in noted, f"{first} was noted shown, and yet sent again"
     people = [chat for chat, _ in twice]
     assert len(people) == len(set(people)), "at most one message sent twice per person"
     return len(twice)
@@ -155,6 +173,8 @@ async def test_thirty_interviews_finish_right_when_one_of_three_replicas_is_kill
 ) -> None:
     fake = FakeBotApi()
     await fake.start()
+    noted: set[str] = set()
+    watching = asyncio.create_task(watch_notes(redis_url, noted))
     replicas, balancer = await start_replicas(fake, redis_url, tmp_path, REPLICAS)
     texts = content.texts("en")
     try:
@@ -196,10 +216,13 @@ async def test_thirty_interviews_finish_right_when_one_of_three_replicas_is_kill
         for message, question in edits:
             assert shown.get(message) == question, f"{question} answered on {message}"
 
-        twice = sent_twice(fake, held, killed_at)
+        assert len(noted) >= PEOPLE * 5, "the notes were seen"
+        twice = sent_twice(fake, held, killed_at, noted)
         print(f"replicas: {twice} message(s) sent twice, of {len(held)} update(s) held")
         assert not fake.unanswered()
     finally:
+        watching.cancel()
+        await asyncio.gather(watching, return_exceptions=True)
         statuses = [await r.stop() for r in replicas[1:]]
         await asyncio.gather(*(r.reap() for r in replicas))
         await balancer.close()
