@@ -27,7 +27,7 @@ import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bot.stores.faults import Breaker, one_line
 from bot.stores.sqlite_schema import prepare
@@ -55,10 +55,9 @@ BUSY_FIRST, BUSY_MAX = 0.001, 0.05
 # A deferred checkpoint is tried again after these pauses (doubling) until it succeeds.
 CHECKPOINT_FIRST, CHECKPOINT_MAX = 0.05, 5.0
 
-# What a stored record asks, and the step its question was last noted shown at; NULL for
-# data that is not JSON (json_extract would raise), so such a row matches nothing.
+# What a stored record asks; NULL for data that is not JSON (json_extract would raise),
+# so such a row is never noted.
 ASKED = "CASE WHEN json_valid(data) THEN coalesce(json_extract(data, '$.asked'), version) END"
-SHOWN_STEP = "CASE WHEN json_valid(data) THEN coalesce(json_extract(data, '$.shown_step'), 0) END"
 
 _BUSY = ("SQLITE_BUSY", "SQLITE_LOCKED")
 _BROKEN = ("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_READONLY", "SQLITE_ERROR", "SQLITE_PERM")
@@ -115,12 +114,16 @@ class SqliteStore:
             ).fetchone()
             if old is None:
                 return False, False
+            stored = _readable(old[0])
+            if stored is not None and stored.get("shown_step", 0) != record.shown_step:
+                return False, False  # noted shown since the load
+            # Unchanged since that read (a note in between changes the data, not the version).
             saved = self._db.execute(
                 "UPDATE conversations SET version = ?, updated_at = ?, data = ?"
-                f" WHERE key = ? AND version = ? AND {SHOWN_STEP} = ?",
-                (record.version, record.updated_at, data, record.key, expected, record.shown_step),
+                " WHERE key = ? AND version = ? AND data = ?",
+                (record.version, record.updated_at, data, record.key, expected, old[0]),
             ).rowcount
-            return saved == 1, _drops_answers(old[0], data)
+            return saved == 1, _drops_answers(stored, record)
 
         saved, dropped = await self._call(update)
         if dropped:  # old answers are still in the -wal file: move them out
@@ -446,10 +449,26 @@ def _is_busy(exc: sqlite3.Error) -> bool:
     return (getattr(exc, "sqlite_errorname", "") or "").startswith(_BUSY)
 
 
-def _drops_answers(old: str, new: str) -> bool:
-    """Whether the record JSON ``new`` removes or changes an answer of the stored JSON ``old``."""
+def _readable(data: str) -> dict[str, Any] | None:
+    """The stored record JSON ``data`` as a dict; ``None`` when it is not one."""
     try:
-        before, after = json.loads(old)["answers"], json.loads(new)["answers"]
-        return any(after.get(question) != answer for question, answer in before.items())
-    except (ValueError, KeyError, TypeError, AttributeError):
+        parsed = json.loads(data)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _drops_answers(stored: dict[str, Any] | None, record: Conversation) -> bool:
+    """Whether saving ``record`` removes or changes an answer of the ``stored`` record
+    (JSON lists for multi answers, tuples in ``record``); unreadable counts as yes."""
+    try:
+        return stored is None or any(
+            _as_stored(record.answers.get(question)) != answer
+            for question, answer in stored["answers"].items()
+        )
+    except (KeyError, TypeError, AttributeError):
         return True
+
+
+def _as_stored(answer: object) -> object:
+    return list(answer) if isinstance(answer, tuple) else answer
