@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +19,11 @@ from dialogs import ConversationStore, Engine, Interview, load_content
 log = logging.getLogger(__name__)
 
 
+def instance_name() -> str:
+    """``<hostname>:<pid>:<6 hex>``: unique among processes, and telling an operator which one."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
 @dataclass
 class App:
     """Everything a running bot shares: settings, the store and the engine.
@@ -24,6 +32,7 @@ class App:
     ``metrics`` is the engine's observer. Each platform adapter registers in
     ``connected`` a probe saying whether it is connected now (``/healthz``).
     ``sync_commands`` forces the Discord command sync (``crampbot run discord --sync``).
+    ``instance`` names this process among those sharing the store (the holder of its leases).
     """
 
     settings: Settings
@@ -33,6 +42,7 @@ class App:
     metrics: Metrics = field(default_factory=Metrics)
     connected: dict[str, Callable[[], bool]] = field(default_factory=dict)
     sync_commands: bool = False
+    instance: str = field(default_factory=instance_name)
 
     async def close(self) -> None:
         await self.store.close()

@@ -84,6 +84,10 @@ class ConversationStore(Protocol):
     :class:`StoreUnavailable`); ``count`` is how many conversations are stored.
     ``get_meta``/``set_meta`` keep small named values of the bot itself (e.g.
     the hash of the Discord commands last synced), never anything a person said.
+    ``lease`` takes a named lease for ``holder`` (or renews the one ``holder``
+    has) for ``seconds`` and says whether it did: one process at a time does a
+    shared chore (the retention sweep, registering a webhook); a holder that
+    dies loses it when it expires. ``release`` gives it up early (only its holder can).
     """
 
     async def load(self, key: str) -> Conversation | None: ...
@@ -107,5 +111,9 @@ class ConversationStore(Protocol):
     async def get_meta(self, name: str) -> str | None: ...
 
     async def set_meta(self, name: str, value: str) -> None: ...
+
+    async def lease(self, name: str, holder: str, seconds: float) -> bool: ...
+
+    async def release(self, name: str, holder: str) -> None: ...
 
     async def close(self) -> None: ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
 from collections.abc import AsyncIterator
 
@@ -19,6 +20,7 @@ class InMemoryStore:
         # Operator actions, and refused attempts apart (index 1), oldest first.
         self._audit = (deque[AuditEntry](maxlen=AUDIT_KEEP), deque[AuditEntry](maxlen=AUDIT_KEEP))
         self._meta: dict[str, str] = {}
+        self._leases: dict[str, tuple[str, float]] = {}
 
     async def load(self, key: str) -> Conversation | None:
         row = self._rows.get(key)
@@ -76,6 +78,18 @@ class InMemoryStore:
 
     async def set_meta(self, name: str, value: str) -> None:
         self._meta[name] = value
+
+    async def lease(self, name: str, holder: str, seconds: float) -> bool:
+        now = time.monotonic()
+        current = self._leases.get(name)
+        if current is not None and current[0] != holder and current[1] > now:
+            return False
+        self._leases[name] = (holder, now + seconds)
+        return True
+
+    async def release(self, name: str, holder: str) -> None:
+        if self._leases.get(name, ("", 0.0))[0] == holder:
+            del self._leases[name]
 
     async def close(self) -> None:
         """Nothing to release: the data lives as long as the object."""

@@ -6,7 +6,8 @@ Redis expires old records by itself; a sorted set ``crampbot:updated`` (member
 key, score updated_at) for purge and scan; lists ``crampbot:audit`` and
 ``crampbot:audit:refused`` (refused operator attempts, kept apart), newest
 first, each capped at :data:`~dialogs.store.AUDIT_KEEP`; a hash
-``crampbot:meta`` of the bot's own small values (``get_meta``/``set_meta``).
+``crampbot:meta`` of the bot's own small values (``get_meta``/``set_meta``); a
+key ``crampbot:lease:<name>`` per lease, expiring with it.
 Writes are Lua scripts, so a compare-and-set and its index update happen
 atomically.
 
@@ -51,6 +52,7 @@ UPDATED = PREFIX + "updated"
 AUDIT = PREFIX + "audit"
 REFUSED_AUDIT = AUDIT + ":refused"
 META = PREFIX + "meta"
+LEASE = PREFIX + "lease:"
 BATCH = 500
 DEFAULT_RETENTION = 30 * 24 * 3600.0
 # A command waits this long for Redis; a dropped connection is retried RETRIES times.
@@ -94,6 +96,20 @@ for l = 3, #KEYS do
     end
 end
 return redis.call('DEL', KEYS[1])
+"""
+
+# KEYS: lease. ARGV: holder, milliseconds. Take it when free or ours; renew it when ours.
+LEASE_TAKE = """
+local current = redis.call('GET', KEYS[1])
+if current and current ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+
+# KEYS: lease. ARGV: holder. Only its holder gives a lease up.
+LEASE_GIVE_UP = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
 """
 
 # KEYS: audit logs. ARGV: before. Drops entries older than ``before`` from each log's old end.
@@ -150,6 +166,8 @@ class RedisStore:
         self._delete = client.register_script(DELETE)
         self._purge = client.register_script(PURGE)
         self._expire_audit = client.register_script(EXPIRE_AUDIT)
+        self._lease = client.register_script(LEASE_TAKE)
+        self._release = client.register_script(LEASE_GIVE_UP)
 
     @classmethod
     async def open(
@@ -296,6 +314,18 @@ class RedisStore:
     async def set_meta(self, name: str, value: str) -> None:
         with self._faults():
             await self._redis.hset(META, name, value)
+
+    async def lease(self, name: str, holder: str, seconds: float) -> bool:
+        """A key ``crampbot:lease:<name>`` holding the holder, expiring with the lease."""
+        with self._faults():
+            taken = await self._lease(
+                keys=[LEASE + name], args=[holder, max(1, round(seconds * 1000))]
+            )
+        return bool(taken)
+
+    async def release(self, name: str, holder: str) -> None:
+        with self._faults():
+            await self._release(keys=[LEASE + name], args=[holder])
 
     async def close(self) -> None:
         await self._redis.aclose()

@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import TypeVar
 
@@ -46,6 +47,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SCAN_BATCH = 500
+LEASE = "lease:"
+"""Meta names of leases start with this."""
 # How long a statement may keep meeting another connection's lock before the event fails.
 BUSY_BUDGET = 5.0
 BUSY_FIRST, BUSY_MAX = 0.001, 0.05
@@ -244,6 +247,37 @@ class SqliteStore:
                 "INSERT INTO meta (name, value) VALUES (?, ?)"
                 " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
                 (name, value),
+            )
+        )
+
+    async def lease(self, name: str, holder: str, seconds: float) -> bool:
+        """Kept as ``lease:<name>`` in the meta table: ``<expiry> <holder>``, read and written in
+        one transaction, so processes sharing the file agree (their clocks are one machine's)."""
+
+        def work() -> bool:
+            with self._transaction():
+                row = self._db.execute(
+                    "SELECT value FROM meta WHERE name = ?", (LEASE + name,)
+                ).fetchone()
+                now = time.time()
+                if row is not None:
+                    expiry, _, current = str(row[0]).partition(" ")
+                    if current != holder and float(expiry) > now:
+                        return False
+                self._db.execute(
+                    "INSERT INTO meta (name, value) VALUES (?, ?)"
+                    " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                    (LEASE + name, f"{now + seconds!r} {holder}"),
+                )
+                return True
+
+        return await self._call(work)
+
+    async def release(self, name: str, holder: str) -> None:
+        await self._call(
+            lambda: self._db.execute(
+                "DELETE FROM meta WHERE name = ? AND substr(value, instr(value, ' ') + 1) = ?",
+                (LEASE + name, holder),
             )
         )
 

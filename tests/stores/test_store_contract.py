@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -179,3 +180,27 @@ async def test_meta_keeps_the_last_value_when_set_twice(store: ConversationStore
     assert await store.get_meta("discord_commands:1:global") == "bbb"
     assert await store.get_meta("other") == "x"
     assert await store.count() == 0, "meta values are not conversations"
+
+
+async def test_lease_is_held_by_one_holder_until_released(store: ConversationStore) -> None:
+    """One holder at a time; the holder renews; only the holder releases; then another takes it."""
+    assert await store.lease("retention", "a", 60)
+    assert not await store.lease("retention", "b", 60)
+    assert await store.lease("retention", "a", 60), "the holder renews its lease"
+    assert await store.lease("other", "b", 60), "leases are separate by name"
+    await store.release("retention", "b")
+    assert not await store.lease("retention", "b", 60), "only the holder releases"
+    await store.release("retention", "a")
+    assert await store.lease("retention", "b", 60)
+    assert await store.count() == 0, "leases are not conversations"
+
+
+async def test_lease_goes_to_another_holder_once_expired(store: ConversationStore) -> None:
+    """A holder that died loses its lease when it expires."""
+    assert await store.lease("setup", "a", 0.05)
+    deadline = 200
+    while not await store.lease("setup", "b", 60):
+        deadline -= 1
+        assert deadline, "the expired lease was never given to another holder"
+        await asyncio.sleep(0.01)
+    assert not await store.lease("setup", "a", 60)
