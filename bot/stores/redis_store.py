@@ -327,6 +327,11 @@ class RedisStore:
         with self._faults():
             await self._release(keys=[LEASE + name], args=[holder])
 
+    @property
+    def client(self) -> redis.Redis:
+        """The client, for coordination beyond records (:mod:`bot.ops.reload` publishes on it)."""
+        return self._redis
+
     async def close(self) -> None:
         await self._redis.aclose()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.app import App
 from bot.ops.commands import Operators
+from bot.ops.reload import Reloaded
 from bot.settings import Settings
 from bot.stores.memory_store import InMemoryStore
 from dialogs.engine import Engine
@@ -13,13 +14,17 @@ from tests.languages import english_in, english_labels_in
 
 
 def make(
-    interview: Interview, problems: list[str] | None = None
+    interview: Interview, problems: list[str] | None = None, received: int | None = None
 ) -> tuple[Operators, list[tuple[str, list[Reply]]]]:
     settings = Settings(store="memory://", telegram_operators=("42",), discord_operators=("7",))
     store = InMemoryStore()
     app = App(settings, store, Engine(interview, store))
     sent: list[tuple[str, list[Reply]]] = []
-    ops = Operators(app, reload=lambda: list(problems or []))
+
+    async def reload() -> Reloaded:
+        return Reloaded(list(problems or []), interview.version, received)
+
+    ops = Operators(app, reload=reload)
 
     async def notify(user: str, replies: list[Reply]) -> None:
         sent.append((user, replies))
