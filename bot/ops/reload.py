@@ -88,13 +88,18 @@ async def request_reload(
 
 
 class Reloads:
-    """This process's side of reloads: asking every process, and following what others ask."""
+    """This process's side of reloads: asking every process, and following what others ask.
+
+    ``following`` turns true once the store's current request is known (older ones are
+    not followed); ``listening`` says whether the Redis channel is subscribed now.
+    """
 
     def __init__(self, app: App, poll_seconds: float = POLL_SECONDS) -> None:
         self.app = app
         self.poll_seconds = poll_seconds
         self._seen: str | None = None  # the id of the last request followed or made here
-        self._started = False
+        self.following = False
+        self.listening = False
         self._signalled: set[asyncio.Task[Reloaded]] = set()
 
     async def everywhere(self) -> Reloaded:
@@ -137,9 +142,9 @@ class Reloads:
             except (StoreUnavailable, StoreBroken) as exc:
                 log.debug("reload check skipped: %s", exc)
             else:
-                if not self._started:  # requests made before this process started are done
-                    self._started = True
+                if not self.following:  # requests made before this process started are done
                     self._seen = _ident(raw) if raw is not None else None
+                    self.following = True
                 elif raw is not None:
                     self._follow(raw)
             with contextlib.suppress(TimeoutError):
@@ -152,16 +157,19 @@ class Reloads:
             try:
                 async with store.client.pubsub() as pubsub:
                     await pubsub.subscribe(channel(store))
-                    if lost:
-                        log.info("listening for reload requests again")
-                        lost = False
                     while not stop.is_set():
-                        message = await pubsub.get_message(
-                            ignore_subscribe_messages=True, timeout=LISTEN_SECONDS
-                        )
-                        if message and message["type"] == "message" and self._started:
+                        message = await pubsub.get_message(timeout=LISTEN_SECONDS)
+                        if message is None:
+                            continue
+                        if message["type"] == "subscribe":  # Redis confirms: we hear requests
+                            self.listening = True
+                            if lost:
+                                log.info("listening for reload requests again")
+                                lost = False
+                        elif message["type"] == "message" and self.following:
                             self._follow(str(message["data"]))
             except (redis.RedisError, OSError) as exc:
+                self.listening = False
                 if not lost:
                     log.warning(
                         "lost the reload channel (%s); subscribing again when Redis is back",
