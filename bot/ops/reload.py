@@ -163,9 +163,9 @@ class Reloads:
                             continue
                         if message["type"] == "subscribe":  # Redis confirms: we hear requests
                             self.listening = True
-                            if lost:
-                                log.info("listening for reload requests again")
-                                lost = False
+                            again = " again" if lost else f" on {channel(store)}"
+                            log.info("listening for reload requests%s", again)
+                            lost = False
                         elif message["type"] == "message" and self.following:
                             self._follow(str(message["data"]))
             except (redis.RedisError, OSError) as exc:
