@@ -113,7 +113,12 @@ class Reloads:
         except (StoreUnavailable, StoreBroken) as exc:
             log.warning("could not ask the other processes to reload: %s", exc)
             return Reloaded(problems, version, None, sent=False)
-        log.info("asked every process to reload (version %s): %s received it", version, received)
+        if received is None:
+            log.info("asked every process to reload (version %s) through the store", version)
+        else:
+            log.info(
+                "asked every process to reload (version %s): %d received it", version, received
+            )
         return Reloaded(problems, version, received)
 
     def on_signal(self) -> None:

@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from bot.ops.commands import Operators
-from bot.platforms.telegram.webhook import MAX_BODY, SECRET_HEADER
 from bot.ops.reload import Reloads
+from bot.platforms.telegram.webhook import MAX_BODY, SECRET_HEADER
 from bot.settings import Settings
 from tests.platforms.telegram.conftest import HANG_GUARD, SECRET, Harness, free_port
 
