@@ -1,13 +1,14 @@
 """Content reload in every process sharing the store (SIGHUP, ``/op reload``, ``crampbot admin reload``).
 
 A request is a small JSON object (an id, the content version the requester
-loaded, who asked) kept in the store's meta as ``reload_request``. On Redis it
-is also published on the channel ``<prefix>reload:<db>``, which every running
-process subscribes to, so it arrives at once and PUBLISH counts who received
-it. Every process also checks the meta every :data:`POLL_SECONDS`, which is how
-processes on one SQLite file learn of it, and how a Redis subscriber that was
-disconnected catches up. Each process reloads its own content directory and
-keeps its old content when the new one is invalid.
+loaded, empty when its content was invalid, and who asked) kept in the store's
+meta as ``reload_request``. On Redis it is also published on the channel
+``<prefix>reload:<db>``, which every running process subscribes to, so it
+arrives at once and PUBLISH counts who received it. Every process also checks
+the meta every :data:`POLL_SECONDS`, which is how processes on one SQLite file
+learn of it, and how a Redis subscriber that was disconnected catches up. Each
+process reloads its own content directory and keeps its old content when the
+new one is invalid.
 """
 
 from __future__ import annotations
@@ -107,9 +108,10 @@ class Reloads:
         here: each process reads its own content directory)."""
         problems = reload_content(self.app)
         version = self.app.engine.interview.version
+        asked = "" if problems else version  # no version to ask for when the new one is invalid
         self._seen = ident = secrets.token_hex(8)  # before sending: our own request is done
         try:
-            received = await request_reload(self.app.store, version, self.app.instance, ident)
+            received = await request_reload(self.app.store, asked, self.app.instance, ident)
         except (StoreUnavailable, StoreBroken) as exc:
             log.warning("could not ask the other processes to reload: %s", exc)
             return Reloaded(problems, version, None, sent=False)
@@ -195,8 +197,8 @@ class Reloads:
         if ident == self._seen:
             return
         self._seen = ident
-        log.info("reload asked by %s (content version %s)", by, version)
-        if not reload_content(self.app) and self.app.engine.interview.version != version:
+        log.info("reload asked by %s (content version %s)", by, version or "unknown")
+        if not reload_content(self.app) and version not in ("", self.app.engine.interview.version):
             log.warning(
                 "reloaded content version %s, not the %s asked for: this process's"
                 " CRAMPBOT_CONTENT_DIR holds other content",

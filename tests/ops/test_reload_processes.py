@@ -1,4 +1,5 @@
-"""``crampbot admin reload`` and SIGHUP reaching two real ``crampbot run`` processes on one Redis.
+"""``crampbot admin reload`` and SIGHUP reaching two real ``crampbot run`` processes on one Redis,
+which also take turns at the retention sweep.
 
 Real processes, not two Apps in one loop: this is the runner's own wiring (the
 subscription, the SIGHUP handler, the admin verb's count) as deployed. Both
@@ -11,6 +12,7 @@ import asyncio
 import signal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -31,8 +33,12 @@ async def test_admin_reload_reaches_both_processes_and_broken_content_is_kept_ou
     bots = [await run("discord"), await run("discord")]
     async with asyncio.timeout(HANG_GUARD):
         await discord_fake.wait_connected(2)
+    db = urlsplit(env["CRAMPBOT_STORE"]).path.strip("/") or "0"
     for bot in bots:
-        await bot.logged("listening for reload requests on crampbot:reload:15")
+        await bot.logged(f"listening for reload requests on crampbot:reload:{db}")
+    async with asyncio.timeout(HANG_GUARD):
+        while not any("retention sweep removed" in bot.text() for bot in bots):
+            await asyncio.sleep(0.02)
 
     publish_new_content(content_dir)
     status, out = await admin(env, "reload")
@@ -57,3 +63,5 @@ async def test_admin_reload_reaches_both_processes_and_broken_content_is_kept_ou
         assert await bot.stop() == 0
         assert "Traceback" not in bot.text()
         assert bot.text().count("content reloaded") == 1, "one reload each, not one per request"
+    swept = [bot.text().count("retention sweep removed") for bot in bots]
+    assert sorted(swept) == [0, 1], "one process holds the retention lease; the other skips"
