@@ -49,10 +49,13 @@ class Reloaded:
     sent: bool = True
 
 
-def reload_content(app: App) -> list[str]:
-    """Load the content again; on success use it and return [], else return the problems."""
+async def reload_content(app: App) -> list[str]:
+    """Load the content again; on success use it and return [], else return the problems.
+
+    The files are read and checked in a thread, so the bot keeps serving meanwhile.
+    """
     try:
-        interview = load_interview(app.settings)
+        interview = await asyncio.to_thread(load_interview, app.settings)
     except ContentError as exc:
         problems = [str(p) for p in exc.problems]
         # Content problems name files and keys, never anything a person said: safe to log.
@@ -102,11 +105,13 @@ class Reloads:
         self.following = False
         self.listening = False
         self._signalled: set[asyncio.Task[Reloaded]] = set()
+        self._reloading = asyncio.Lock()
 
     async def everywhere(self) -> Reloaded:
         """Reload here, then ask every other process to reload too (even when it failed
         here: each process reads its own content directory)."""
-        problems = reload_content(self.app)
+        async with self._reloading:
+            problems = await reload_content(self.app)
         version = self.app.engine.interview.version
         asked = "" if problems else version  # no version to ask for when the new one is invalid
         self._seen = ident = secrets.token_hex(8)  # before sending: our own request is done
@@ -153,7 +158,7 @@ class Reloads:
                     self._seen = _ident(raw) if raw is not None else None
                     self.following = True
                 elif raw is not None:
-                    self._follow(raw)
+                    await self._follow(raw)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.poll_seconds)
 
@@ -174,7 +179,7 @@ class Reloads:
                             log.info("listening for reload requests%s", again)
                             lost = False
                         elif message["type"] == "message" and self.following:
-                            self._follow(str(message["data"]))
+                            await self._follow(str(message["data"]))
             except (redis.RedisError, OSError) as exc:
                 self.listening = False
                 if not lost:
@@ -186,7 +191,7 @@ class Reloads:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), RESUBSCRIBE_SECONDS)
 
-    def _follow(self, raw: str) -> None:
+    async def _follow(self, raw: str) -> None:
         """Reload for a request not followed yet; a reload's failure keeps the old content."""
         try:
             request = json.loads(raw)
@@ -198,7 +203,9 @@ class Reloads:
             return
         self._seen = ident
         log.info("reload asked by %s (content version %s)", by, version or "unknown")
-        if not reload_content(self.app) and version not in ("", self.app.engine.interview.version):
+        async with self._reloading:  # one at a time, so the last request's content wins
+            problems = await reload_content(self.app)
+        if not problems and version not in ("", self.app.engine.interview.version):
             log.warning(
                 "reloaded content version %s, not the %s asked for: this process's"
                 " CRAMPBOT_CONTENT_DIR holds other content",
