@@ -22,11 +22,12 @@ import yaml
 
 from bench.quick import sized
 from bot.stores.memory_store import InMemoryStore
-from dialogs.content import load_content, normalize
+from dialogs.content import load_content
 from dialogs.engine import Engine
 from dialogs.machine import Interview
 from dialogs.record import Conversation
 from dialogs.types import Incoming, Outcome, Question
+from dialogs.wordings import normalize
 
 ROOT = Path(__file__).resolve().parent.parent
 PERSONAS = yaml.safe_load((ROOT / "tests" / "scenarios.yaml").read_text())
@@ -50,52 +51,83 @@ class Light:
     answers: dict[str, Any] = field(default_factory=dict)
 
 
-async def engine_steps(
-    interview: Interview, conversations: int
-) -> tuple[list[float], list[tuple[str, dict[str, Any]]]]:
-    """Time every Engine.handle answer step over many persona conversations."""
-    engine = Engine(interview, InMemoryStore())
-    samples: list[float] = []
-    trail: list[tuple[str, dict[str, Any]]] = []
+@dataclass
+class Variant:
+    """One way of running the engine, measured in turns with the others."""
+
+    name: str
+    engine: Engine
+    steps: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # the same steps in this thread's CPU time
+    outcomes: list[float] = field(default_factory=list)  # the steps that reach the outcome
+    shown: list[float] = field(default_factory=list)
+
+
+def variants(content: Any) -> list[Variant]:
+    """Before and after each change, on the same content: no caches; composed outcomes
+    cached; and also the step loads from the records the store saved (ours)."""
+    return [
+        Variant("before", Engine(Interview(content, outcomes=0), InMemoryStore(saved=0))),
+        Variant("outcome cache", Engine(Interview(content), InMemoryStore(saved=0))),
+        Variant("ours", Engine(Interview(content), InMemoryStore())),
+    ]
+
+
+async def conversation(
+    variant: Variant, key: str, persona: dict[str, Any], trail: list[tuple[str, Any, dict]] | None
+) -> None:
+    """One persona's whole interview: every answer step timed, and the adapter's
+    ``shown`` after each question (timed apart)."""
+    engine, clock = variant.engine, time.perf_counter
+    replies = await engine.handle(key, Incoming(command="start"))
+    answers: dict[str, Any] = {}
+    while isinstance(replies[-1], Question):
+        question = replies[-1]
+        started = clock()
+        await engine.shown(key, f"m{question.step}", question.step)
+        variant.shown.append(clock() - started)
+        answer = persona["answers"][question.id]
+        choice = tuple(answer) if isinstance(answer, list) else (answer,)
+        given = choice if question.multi else choice[0]
+        if trail is not None:
+            trail.append((question.id, given, dict(answers)))
+        answers[question.id] = given
+        event = Incoming(choice=choice, question=question.id, step=question.step)
+        started, used = clock(), time.thread_time()
+        replies = await engine.handle(key, event)
+        elapsed = clock() - started
+        variant.cpu.append(time.thread_time() - used)
+        variant.steps.append(elapsed)
+        if isinstance(replies[-1], Outcome):
+            variant.outcomes.append(elapsed)
+    assert isinstance(replies[-1], Outcome)
+
+
+def bare_triggers(interview: Interview, trail: list[tuple[str, Any, dict]], bare: Variant) -> None:
+    """The machine's own ``answer`` trigger on a light model, over the same steps with the
+    same answers: the least any step of this dialog does."""
+    trigger = interview.machine.events["answer"].trigger
     clock = time.perf_counter
+    for state, given, before in trail:
+        model = Light(state, {**before, state: given})
+        started, used = clock(), time.thread_time()
+        trigger(model)
+        bare.steps.append(clock() - started)
+        bare.cpu.append(time.thread_time() - used)
+
+
+async def engine_steps(content: Any, conversations: int) -> tuple[list[Variant], Variant]:
+    """Every variant and the bare trigger, one persona conversation each in turn."""
+    runs = variants(content)
+    bare = Variant("bare", runs[-1].engine)
+    gc.collect()
     for n in range(conversations):
         persona = PERSONAS[n % len(PERSONAS)]
-        key = f"bench:{n}"
-        replies = await engine.handle(key, Incoming(command="start"))
-        answers: dict[str, Any] = {}
-        while isinstance(replies[-1], Question):
-            question = replies[-1]
-            answer = persona["answers"][question.id]
-            choice = tuple(answer) if isinstance(answer, list) else (answer,)
-            if n < len(PERSONAS):
-                trail.append((question.id, dict(answers)))
-            answers[question.id] = choice if question.multi else choice[0]
-            event = Incoming(choice=choice, question=question.id, step=question.step)
-            started = clock()
-            replies = await engine.handle(key, event)
-            samples.append(clock() - started)
-        assert isinstance(replies[-1], Outcome)
-    return samples, trail
-
-
-def bare_triggers(
-    interview: Interview, trail: list[tuple[str, dict[str, Any]]], rounds: int
-) -> list[float]:
-    """Time the machine's own ``answer`` trigger on a light model over the same steps."""
-    trigger = interview.machine.events["answer"].trigger
-    samples: list[float] = []
-    clock = time.perf_counter
-    for _ in range(rounds):
-        for state, before in trail:
-            question = state
-            model = Light(state, dict(before))
-            spec = interview.content.questions[question]
-            persona_answer = next(iter(spec.options))
-            model.answers[question] = (persona_answer,) if spec.multi else persona_answer
-            started = clock()
-            trigger(model)
-            samples.append(clock() - started)
-    return samples
+        trail: list[tuple[str, Any, dict]] = []
+        for variant in runs:
+            await conversation(variant, f"bench:{n}", persona, trail if not trail else None)
+        bare_triggers(runs[-1].engine.interview, trail, bare)
+    return runs, bare
 
 
 def understanding(interview: Interview, rounds: int) -> tuple[list[float], list[float]]:
@@ -190,21 +222,42 @@ def startup(runs: int) -> tuple[float, float]:
 
 
 def main() -> None:
-    interview = Interview(load_content())
-    samples, trail = asyncio.run(engine_steps(interview, CONVERSATIONS))
-    step_p50, step_p99 = micro(samples)
-    bare_p50, bare_p99 = micro(
-        bare_triggers(interview, trail, rounds=max(1, CONVERSATIONS // len(PERSONAS)))
+    content = load_content()
+    interview = Interview(content)
+    runs, bare = asyncio.run(engine_steps(content, CONVERSATIONS))
+    ours = runs[-1]
+    step_p50, step_p99 = micro(ours.steps)
+    bare_p50, bare_p99 = micro(bare.steps)
+    cpu_p50, cpu_p99 = micro(ours.cpu)
+    bare_cpu50, bare_cpu99 = micro(bare.cpu)
+    print(
+        f"engine step, in-memory store, {len(ours.steps)} steps over {CONVERSATIONS} "
+        f"conversations, variants in turns (before and after each change):"
+    )
+    before = runs[0]
+    for variant in runs:
+        p50, p99 = micro(variant.steps)
+        c50, c99 = micro(variant.cpu)
+        o50, o99 = micro(variant.outcomes)
+        s50, s99 = micro(variant.shown)
+        b50, b99 = micro(before.steps)
+        print(
+            f"  {variant.name:13} step p50 {p50:6.1f} us, p99 {p99:6.1f} us"
+            f" (x{p50 / b50:.2f}, x{p99 / b99:.2f} of before);"
+            f" CPU p50 {c50:6.1f}, p99 {c99:6.1f};"
+            f" outcome steps p50 {o50:6.1f}, p99 {o99:6.1f}; shown p50 {s50:5.1f}, p99 {s99:5.1f}"
+        )
+    print(
+        f"bare transitions 'answer' trigger on the same machine, same steps: "
+        f"p50 {bare_p50:.1f} us, p99 {bare_p99:.1f} us; CPU p50 {bare_cpu50:.1f}, p99 {bare_cpu99:.1f}"
     )
     print(
-        f"engine step, in-memory store, {len(samples)} steps over {CONVERSATIONS} conversations: "
-        f"p50 {step_p50:.1f} us, p99 {step_p99:.1f} us"
+        f"ratio engine step / bare trigger: p50 {step_p50 / bare_p50:.2f}x (goal <= 3x),"
+        f" p99 {step_p99 / bare_p99:.2f}x (goal <= 2x)"
     )
     print(
-        f"bare transitions 'answer' trigger on the same machine: p50 {bare_p50:.1f} us, p99 {bare_p99:.1f} us"
-    )
-    print(
-        f"ratio engine step / bare trigger: p50 {step_p50 / bare_p50:.2f}x (goal <= 3x), p99 {step_p99 / bare_p99:.2f}x"
+        f"ratio in CPU time (a wait for the core, when other processes run, is not counted):"
+        f" p50 {cpu_p50 / bare_cpu50:.2f}x, p99 {cpu_p99 / bare_cpu99:.2f}x"
     )
     ours_read, bare_read = understanding(interview, READ_ROUNDS)
     read_p50, read_p99 = micro(ours_read)

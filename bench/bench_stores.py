@@ -8,6 +8,7 @@ default db 14, which is flushed). Prints medians and p99s in microseconds and ra
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import random
 import sqlite3
@@ -15,10 +16,12 @@ import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import redis.asyncio as redis
+from redis._parsers import _AsyncHiredisParser, _AsyncRESP2Parser
 
 from bench.quick import sized
 from bot.stores.memory_store import InMemoryStore
@@ -65,57 +68,104 @@ async def timed(call: Awaitable[object], samples: list[int]) -> object:
     return result
 
 
-async def one_interview(engine: Engine, key: str, samples: list[int]) -> None:
-    """Run one whole interview, timing every Engine.handle call."""
+class Counting(redis.Connection):
+    """A redis-py connection that counts what it sends: one send, one round trip (a
+    pipeline or a script is one)."""
+
+    sent = 0
+
+    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        Counting.sent += 1
+        await super().send_packed_command(command, check_health)
+
+
+@dataclass
+class Side:
+    """One store set-up under measurement: its engine, step times and round trips."""
+
+    name: str
+    engine: Engine
+    samples: list[int] = field(default_factory=list)
+    trips: list[int] = field(default_factory=list)  # round trips of each answer step
+    first_trips: list[int] = field(default_factory=list)  # of each interview's first step
+
+
+async def one_interview(side: Side, key: str, keep: bool) -> None:
+    """Run one whole interview, timing every Engine.handle call and counting its round trips."""
+    engine, samples = side.engine, side.samples if keep else []
+    sent = Counting.sent
     replies = await timed(engine.handle(key, Incoming(command="start")), samples)
+    if keep:
+        side.first_trips.append(Counting.sent - sent)
     while not isinstance(question := replies[-1], Outcome):  # type: ignore[index]
         assert isinstance(question, Question), replies
         event = Incoming(choice=ANSWERS[question.id], question=question.id, step=question.step)
+        sent = Counting.sent
         replies = await timed(engine.handle(key, event), samples)
+        if keep:
+            side.trips.append(Counting.sent - sent)
+
+
+REDIS_SIDES: dict[str, dict[str, Any]] = {
+    # before: no saved records, redis-py's own parser, a connection pool
+    "redis before": {"saved": 0, "parser_class": _AsyncRESP2Parser},
+    "redis +hiredis": {"saved": 0, "parser_class": _AsyncHiredisParser},
+    "redis ours": {"parser_class": _AsyncHiredisParser},  # + saved records
+    "redis +single conn": {"parser_class": _AsyncHiredisParser, "single_connection_client": True},
+}
 
 
 async def per_store(interview: Interview, tmp: Path) -> None:
-    """Whole interviews through the Engine on memory, SQLite and Redis, taken in turns."""
+    """Whole interviews through the Engine on memory, SQLite and Redis set-ups, in turns."""
     openers: dict[str, Callable[[], Awaitable[ConversationStore]]] = {
         "memory": _memory,
         "sqlite": lambda: SqliteStore.open(str(tmp / "steps.db")),
-        "redis": lambda: _redis(REDIS_URL),
     }
-    engines: dict[str, Engine] = {}
+    for n, (name, options) in enumerate(REDIS_SIDES.items()):
+        openers[name] = functools.partial(_redis, REDIS_URL, f"bench{n}:", options, n == 0)
+    sides: list[Side] = []
     for name, opener in openers.items():
         try:
-            engines[name] = Engine(interview, await opener())
+            sides.append(Side(name, Engine(interview, await opener())))
         except Exception as exc:
             print(f"  {name} skipped: {exc}")
-    samples: dict[str, list[int]] = {name: [] for name in engines}
     try:
         for n in range(WARM_UP + INTERVIEWS):  # turns, so machine noise hits every store alike
-            for name, engine in engines.items():
-                await one_interview(engine, f"bench:{n}", samples[name] if n >= WARM_UP else [])
+            for side in sides:
+                await one_interview(side, f"bench:{n}", keep=n >= WARM_UP)
     finally:
-        for engine in engines.values():
-            await engine.store.close()
+        for side in sides:
+            await side.engine.store.close()
     print(f"Engine.handle per step ({INTERVIEWS} whole interviews per store), microseconds:")
-    base = summary(samples["memory"])
-    for name, taken in samples.items():
-        p50, p99 = summary(taken)
+    base = summary(sides[0].samples)
+    for side in sides:
+        p50, p99 = summary(side.samples)
         print(
-            f"  {name:7} p50 {p50:7.1f}  p99 {p99:7.1f}"
+            f"  {side.name:18} p50 {p50:7.1f}  p99 {p99:7.1f}"
             f"   ratio to memory: p50 x{p50 / base[0]:.2f}, p99 x{p99 / base[1]:.2f}"
         )
+    for side in sides:
+        if side.name.startswith("redis"):
+            per_step = statistics.mean(side.trips)
+            print(
+                f"  {side.name}: Redis round trips per answer step {per_step:.2f}"
+                f" (most {max(side.trips)}), first step of an interview"
+                f" {statistics.mean(side.first_trips):.2f}"
+            )
 
 
 async def _memory() -> ConversationStore:
     return InMemoryStore()
 
 
-async def _redis(url: str) -> ConversationStore:
-    client = redis.Redis.from_url(url)
-    try:
-        await client.flushdb()
-    finally:
-        await client.aclose()
-    return await RedisStore.open(url)
+async def _redis(url: str, prefix: str, options: dict[str, Any], flush: bool) -> ConversationStore:
+    if flush:
+        client = redis.Redis.from_url(url)
+        try:
+            await client.flushdb()
+        finally:
+            await client.aclose()
+    return await RedisStore.open(url, prefix=prefix, connection_class=Counting, **options)
 
 
 async def template(interview: Interview) -> Conversation:

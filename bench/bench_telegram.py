@@ -50,7 +50,7 @@ from bot.platforms.telegram.fairness import PerChatLimiter
 from bot.platforms.telegram.messenger import build_application
 from bot.platforms.telegram.render import outcome_html
 from bot.settings import Settings
-from dialogs.content import Texts
+from dialogs.locales import Texts
 from dialogs.types import Incoming, Outcome
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -63,7 +63,9 @@ async def build_app(settings: Settings, interview: Interview | None = None) -> A
             "locale", f"no {settings.locale!r} in the content; available: {available}"
         )
     breaker = Breaker()
-    store = await open_store(settings.store, settings.retention_days * 86400, breaker)
+    store = await open_store(
+        settings.store, settings.retention_days * 86400, breaker, settings.redis_prefix
+    )
     metrics = Metrics()
     engine = Engine(
         interview,

@@ -56,6 +56,7 @@ class Settings:
     """Everything the bot can be configured with. See README "Settings"."""
 
     store: str = field(default_factory=default_store_url)
+    redis_prefix: str = "crampbot:"
     content_dir: str = ""
     locale: str = "en"
     idle_hours: float = 24.0
@@ -179,6 +180,11 @@ def load_settings(
         if PREFIX + name.upper() in env:
             values[name], origins[name] = env[PREFIX + name.upper()], "environment"
     converted = {name: _convert(name, known[name].type, value) for name, value in values.items()}
+    if "redis_prefix" in converted:
+        try:
+            converted["redis_prefix"] = redis_prefix(converted["redis_prefix"])
+        except ValueError as exc:
+            raise SettingsError("redis_prefix", str(exc)) from None
     settings = Settings(**converted, origins=origins)
     _check(settings)
     return settings
@@ -213,6 +219,14 @@ def _convert(name: str, kind: Any, value: Any) -> Any:
     if not isinstance(value, str):
         raise SettingsError(name, f"must be text, got {shown}")
     return value.strip()
+
+
+def redis_prefix(value: str) -> str:
+    """``value`` as a Redis key prefix: non-empty, no whitespace, ending with ``:`` (added
+    when missing). Raises :class:`ValueError` saying what is wrong."""
+    if not value or any(c.isspace() for c in value):
+        raise ValueError(f"must be non-empty text without spaces, like crampbot:, got {value!r}")
+    return value if value.endswith(":") else value + ":"
 
 
 def _number(value: Any) -> float | None:

@@ -5,10 +5,12 @@ platforms live in ``bot/`` and use only the names exported here (an
 architecture test holds them to it).
 """
 
-from dialogs.content import OUTCOME_STATE, STOPPED_STATE, Content, ContentError, Texts, load_content
+from dialogs.content import OUTCOME_STATE, STOPPED_STATE, Content, load_content
 from dialogs.engine import Engine
+from dialogs.locales import Texts
 from dialogs.machine import Interview
 from dialogs.observer import Observer, Step
+from dialogs.problems import ContentError
 from dialogs.record import Conversation, CorruptRecord
 from dialogs.store import (
     AUDIT_KEEP,

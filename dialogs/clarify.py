@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from dialogs.content import QuestionSpec, Texts
+from dialogs.content import QuestionSpec
+from dialogs.locales import Texts
 from dialogs.record import Answer
 from dialogs.understanding import Refusal, Understood
 

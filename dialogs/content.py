@@ -8,154 +8,27 @@ found (file, key, what is wrong), so a bad edit never reaches a user.
 from __future__ import annotations
 
 import re
-import string
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any
 
 import yaml
 
+from dialogs.locales import SECTIONS, LocaleReader, Texts
+from dialogs.problems import ContentError, Notes, Problem, str_list
 from dialogs.rules import URGENCIES, Clauses, Extra, Rule, RuleBook, Test, UrgencyCase
-from dialogs.wordings import Language, fold, read_language
-from dialogs.wordings import normalize as normalize
 
 TRIGGERS = ("answer", "stop", "restart")
 CONDITIONS = ("worth_asking",)
 OUTCOME_STATE = "outcome"
 STOPPED_STATE = "stopped"
-PROMPTS = {
-    "resume": ("continue", "restart"),
-    "forget": ("yes", "no"),
-    "story": ("yes", "change"),
-}
-# Sections of an outcome, in the order they are shown (see dialogs/outcome.py).
-SECTIONS = ("may_be", "now", "wont_help", "doctor", "gp", "today", "call_now")
 # Tables that turn one answer into one advice line: `why` lines go under
 # "what it may be", `first_aid` lines under "what to do now".
 ANSWER_LINES = {"why": "may_be", "first_aid": "now"}
 # The urgencies at which stretching advice must never be shown.
 NO_STRETCH = frozenset({"emergency", "urgent"})
-# Messages the code says by key; every locale must have each.
-MESSAGES = (
-    "welcome",
-    "resumed",
-    "restarted",
-    "stopped",
-    "already_stopped",
-    "not_understood",
-    "too_long",
-    "pick_one",
-    "none_with_others",
-    "ambiguous",
-    "nothing_to_go_back",
-    "back",
-    "unknown_command",
-    "closed",
-    "tick_one",
-    "progress",
-    "finished",
-    "content_changed",
-    "record_unreadable",
-    "operator_restart",
-    "forgotten",
-    "forget_cancelled",
-    "nothing_stored",
-    "busy",
-    "not_saved",
-    "flood",
-    "help",
-    "about",
-    "button_done",
-    "button_private",
-    "button_more",
-    "group_private",
-    "not_text",
-    "button_dm",
-    "button_details",
-    "dm_offer",
-    "dm_closed",
-    "dm_sent",
-    "command_start",
-    "command_cramps",
-    "command_crampinfo",
-    "command_back",
-    "command_restart",
-    "command_stop",
-    "command_forget",
-    "command_help",
-    "command_about",
-    "help_terminal",
-    "which",
-    "which_hint",
-    "story_warning",
-    "command_language",
-    "command_op",
-    "option_crampinfo_topic",
-    "option_op_command",
-    "op_usage",
-    "op_refused",
-    "op_private_only",
-    "op_no_such",
-    "op_not_a_key",
-    "op_reload_failed",
-    "op_reloaded",
-    "op_counts",
-    "op_by_state",
-    "op_by_outcome",
-    "op_versions",
-    "op_latest",
-    "op_none",
-    "op_restarted_told",
-    "op_restarted_later",
-    "op_confirm_all",
-    "op_restarted_all",
-    "op_conversation",
-    "op_state",
-    "op_waiting",
-    "op_answers",
-    "op_answers_none",
-    "op_outcome_also",
-    "op_outcome_one",
-    "op_not_yet",
-    "op_times",
-    "op_versions_one",
-    "op_unreachable",
-    "language_choose",
-    "language_set",
-    "language_unknown",
-)
-OUTCOME_TEXTS = (
-    "title",
-    "you_said",
-    *SECTIONS,
-    "also",
-    "also_fit",
-    "sources",
-    "disclaimer",
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing wrong with the content."""
-
-    file: str
-    key: str
-    what: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.key}: {self.what}"
-
-
-class ContentError(ValueError):
-    """The content is invalid; ``problems`` lists each thing wrong."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        self.not_public: frozenset[str] = frozenset()
-        super().__init__("\n".join(str(p) for p in problems))
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,35 +39,6 @@ class QuestionSpec:
     options: tuple[str, ...]
     multi: bool
     exclusive: frozenset[str]
-
-
-@dataclass(frozen=True, slots=True)
-class Texts:
-    """One locale's wording."""
-
-    locale: str
-    name: str
-    labels: Mapping[str, Mapping[str, str]]
-    synonyms: Mapping[str, Mapping[str, tuple[str, ...]]]
-    question_text: Mapping[str, str]
-    hints: Mapping[str, str]
-    prompts: Mapping[str, Mapping[str, Any]]
-    categories: Mapping[str, str]
-    urgency: Mapping[str, str]
-    advice: Mapping[str, str]
-    outcome: Mapping[str, str]
-    messages: Mapping[str, str]
-    language: Language = field(default_factory=Language)
-    # The instruction for an urgency when a category words it its own way
-    # (pregnancy: "tell your midwife"), category -> urgency -> text.
-    instruction_for: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    # Command names a platform may show in this language (Discord), command -> name;
-    # the English names are the commands themselves.
-    command_names: Mapping[str, str] = field(default_factory=dict)
-
-    def instruction(self, category: str, urgency: str) -> str:
-        """The one instruction an outcome gives first, for its urgency and category."""
-        return self.instruction_for.get(category, {}).get(urgency) or self.urgency[urgency]
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,15 +127,12 @@ def _read(path: Path, problems: list[Problem]) -> Any:
     return data
 
 
-class _Checker:
+class _Checker(Notes):
     """Builds the :class:`Content`, noting every problem instead of stopping at one."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
+        super().__init__(problems)
         self.not_public: frozenset[str] = frozenset()
-
-    def bad(self, file: str, key: str, what: str) -> None:
-        self.problems.append(Problem(file, key, what))
 
     def build(
         self,
@@ -309,18 +150,20 @@ class _Checker:
         if "en" not in locales_raw:
             self.bad("locales/en.yaml", "-", "the English locale is required")
             return None
+        reader = LocaleReader(self.problems)
+        options = {qid: spec.options for qid, spec in questions.items()}
         locales = {
-            name: self.locale(
-                name, data, wordings_raw.get(name) or {}, questions, advice_sources, rules
+            name: reader.read(
+                name, data, wordings_raw.get(name) or {}, options, advice_sources, rules
             )
             for name, data in locales_raw.items()
         }
         for name in set(wordings_raw) - set(locales_raw):
             self.bad(f"wordings/{name}.yaml", "-", f"there is no locales/{name}.yaml")
-        self.same_keys(locales_raw)
+        reader.same_keys(locales_raw)
         for name, texts in locales.items():
             if texts is not None:
-                self.forbidden_advice(name, texts, forbidden)
+                reader.forbidden_advice(name, texts, forbidden)
                 for topic in factsheets:  # the fact sheet's title
                     self.text(
                         f"locales/{name}.yaml",
@@ -361,13 +204,13 @@ class _Checker:
                 self.bad("questions.yaml", key, "must be a mapping")
                 continue
             options = spec.get("options")
-            if not _str_list(options) or not options:
+            if not str_list(options) or not options:
                 self.bad("questions.yaml", f"{key}.options", "must be a list of option ids")
                 continue
             if len(set(options)) != len(options):
                 self.bad("questions.yaml", f"{key}.options", "has a duplicate option id")
             exclusive = spec.get("exclusive", [])
-            if not _str_list(exclusive) or not set(exclusive) <= set(options):
+            if not str_list(exclusive) or not set(exclusive) <= set(options):
                 self.bad("questions.yaml", f"{key}.exclusive", "must list some of its options")
                 exclusive = []
             multi = spec.get("multi", False)
@@ -383,7 +226,7 @@ class _Checker:
     ) -> tuple[tuple[str, ...], tuple[Mapping[str, Any], ...], str, frozenset[str]]:
         f = "dialog.yaml"
         states = data.get("states")
-        if not _str_list(states):
+        if not str_list(states):
             self.bad(f, "states", "must be a list of state names")
             return (), (), "", frozenset()
         for needed in [*questions, OUTCOME_STATE, STOPPED_STATE]:
@@ -396,7 +239,7 @@ class _Checker:
         if initial not in questions:
             self.bad(f, "initial", f"{initial!r} is not a question")
         always = data.get("always", [])
-        if not _str_list(always) or not set(always) <= set(questions):
+        if not str_list(always) or not set(always) <= set(questions):
             self.bad(f, "always", "must list question ids")
             always = []
         if not isinstance(data.get("version"), str) or not data.get("version"):
@@ -481,13 +324,13 @@ class _Checker:
                     continue
                 if isinstance(options, dict) and set(options) == {"except"}:
                     excluded = options["except"]
-                    if not _str_list(excluded):
+                    if not str_list(excluded):
                         self.bad(file, f"{ckey}.{qid}", "except must list option ids")
                         continue
                     for o in set(excluded) - set(spec.options):
                         self.bad(file, f"{ckey}.{qid}", f"{o!r} is not an option of {qid}")
                     chosen = [o for o in spec.options if o not in excluded]
-                elif _str_list(options):
+                elif str_list(options):
                     chosen = list(options)
                     for o in set(chosen) - set(spec.options):
                         self.bad(file, f"{ckey}.{qid}", f"{o!r} is not an option of {qid}")
@@ -546,7 +389,7 @@ class _Checker:
                 self.bad(f, key, "may have only id, for, match, add and drop")
             for_categories = x.get("for")
             if for_categories is not None and (
-                not _str_list(for_categories) or not set(for_categories) <= seen
+                not str_list(for_categories) or not set(for_categories) <= seen
             ):
                 self.bad(f, f"{key}.for", "must list rule categories")
                 for_categories = None
@@ -555,10 +398,10 @@ class _Checker:
                 self.bad(f, f"{key}.add", f"must map sections ({', '.join(SECTIONS)}) to advice")
                 add = {}
             for section, ids in add.items():
-                if not _str_list(ids):
+                if not str_list(ids):
                     self.bad(f, f"{key}.add.{section}", "must list advice ids")
             drop = x.get("drop", [])
-            if not _str_list(drop):
+            if not str_list(drop):
                 self.bad(f, f"{key}.drop", "must list advice ids")
                 drop = []
             if not x.get("match"):
@@ -568,7 +411,7 @@ class _Checker:
                     id=x["id"],
                     for_categories=None if for_categories is None else frozenset(for_categories),
                     clauses=self.clauses(f, f"{key}.match", x.get("match"), questions),
-                    add={str(k): tuple(v) for k, v in add.items() if _str_list(v)},
+                    add={str(k): tuple(v) for k, v in add.items() if str_list(v)},
                     drop=frozenset(drop),
                 )
             )
@@ -614,13 +457,13 @@ class _Checker:
             self.bad(f, "sources", "must map source ids to citations")
             sources = {}
         not_public = data.get("not_public", [])
-        if not _str_list(not_public) or not set(not_public) <= set(sources):
+        if not str_list(not_public) or not set(not_public) <= set(sources):
             self.bad(f, "not_public", "must list source ids")
             not_public = []
         self.not_public = frozenset(not_public)
         advice_sources: dict[str, tuple[str, ...]] = {}
         for aid, ids in (data.get("advice") or {}).items():
-            if not _str_list(ids) or not ids:
+            if not str_list(ids) or not ids:
                 self.bad(f, f"advice.{aid}", "must list at least one source id")
                 continue
             for s in ids:
@@ -631,7 +474,7 @@ class _Checker:
             advice_sources[str(aid)] = tuple(ids)
 
         def known(key: str, ids: Any) -> tuple[str, ...]:
-            if not _str_list(ids):
+            if not str_list(ids):
                 self.bad(f, key, "must be a list of advice ids")
                 return ()
             for a in ids:
@@ -746,220 +589,6 @@ class _Checker:
             self.bad("safety.yaml", "forbidden", "must list the forbidden advice patterns")
         return out
 
-    # -- locales --------------------------------------------------------
-    def locale(
-        self,
-        name: str,
-        data: Mapping[str, Any],
-        wordings: Mapping[str, Any],
-        questions: Mapping[str, QuestionSpec],
-        advice_sources: Mapping[str, Any],
-        rules: RuleBook,
-    ) -> Texts | None:
-        f = f"locales/{name}.yaml"
-        labels: dict[str, dict[str, str]] = {}
-        synonyms: dict[str, dict[str, tuple[str, ...]]] = {}
-        question_text: dict[str, str] = {}
-        hints: dict[str, str] = {}
-        qtable = data.get("questions") or {}
-        wtable = wordings.get("questions") or {}
-        wf = f"wordings/{name}.yaml"
-        for qid, spec in questions.items():
-            entry = qtable.get(qid)
-            if not isinstance(entry, dict):
-                self.bad(f, f"questions.{qid}", "is missing")
-                continue
-            question_text[qid] = self.text(f, f"questions.{qid}.text", entry.get("text"))
-            hints[qid] = str(entry.get("hint", ""))
-            labels[qid], synonyms[qid] = {}, {}
-            opts = entry.get("options") or {}
-            claimed: dict[str, str] = {}
-            for oid in spec.options:
-                okey = f"questions.{qid}.options.{oid}"
-                o = opts.get(oid)
-                if not isinstance(o, dict):
-                    self.bad(f, okey, "is missing")
-                    continue
-                labels[qid][oid] = self.text(f, f"{okey}.label", o.get("label"))
-                wkey = f"questions.{qid}.{oid}"
-                syn = (wtable.get(qid) or {}).get(oid, [])
-                if not _str_list(syn):
-                    self.bad(wf, wkey, "must be a list of strings")
-                    syn = []
-                elif not syn:
-                    self.bad(wf, wkey, "has no wordings (every option needs some, in every locale)")
-                synonyms[qid][oid] = tuple(normalize(s) for s in syn)
-                for phrase in {normalize(labels[qid][oid]), normalize(oid), *synonyms[qid][oid]}:
-                    other = claimed.setdefault(phrase, oid)
-                    if other != oid:
-                        self.bad(wf, wkey, f"{phrase!r} also means {other!r}")
-            for extra in set(opts) - set(spec.options):
-                self.bad(f, f"questions.{qid}.options.{extra}", "is not an option of the question")
-            for extra in set(wtable.get(qid) or {}) - set(spec.options):
-                self.bad(wf, f"questions.{qid}.{extra}", "is not an option of the question")
-        for extra in set(wtable) - set(questions):
-            self.bad(wf, f"questions.{extra}", "is not a question")
-        language, wrong = read_language(wordings, {q: s.options for q, s in questions.items()})
-        for key, problem in wrong:
-            self.bad(wf, key, problem)
-        prompts = data.get("prompts") or {}
-        for prompt, options in PROMPTS.items():
-            p = prompts.get(prompt)
-            if not isinstance(p, dict):
-                self.bad(f, f"prompts.{prompt}", "is missing")
-                continue
-            self.text(f, f"prompts.{prompt}.text", p.get("text"))
-            for o in options:
-                self.text(f, f"prompts.{prompt}.options.{o}", (p.get("options") or {}).get(o))
-        advice = self.table(f, "advice", data.get("advice"), advice_sources)
-        categories = self.table(
-            f, "categories", data.get("categories"), [r.category for r in rules.rules]
-        )
-        urgency = self.table(f, "urgency", data.get("urgency"), URGENCIES)
-        instruction_for: dict[str, dict[str, str]] = {}
-        for category, table in (data.get("instruction_for") or {}).items():
-            if category not in categories or not isinstance(table, dict):
-                self.bad(f, f"instruction_for.{category}", "must be a category mapping urgencies")
-                continue
-            instruction_for[category] = self.table(f, f"instruction_for.{category}", table, table)
-            for u in set(table) - set(URGENCIES):
-                self.bad(f, f"instruction_for.{category}.{u}", "is not an urgency")
-        if not isinstance(data.get("outcome"), dict) or not isinstance(data.get("messages"), dict):
-            self.bad(f, "outcome/messages", "both sections are required")
-            return None
-        for key in (*MESSAGES, *(f"topic_{qid}" for qid in questions)):
-            self.text(f, f"messages.{key}", data["messages"].get(key))
-        for key in OUTCOME_TEXTS:
-            self.text(f, f"outcome.{key}", data["outcome"].get(key))
-        return Texts(
-            locale=name,
-            name=str(data.get("name", name)),
-            labels=labels,
-            synonyms=synonyms,
-            language=language,
-            question_text=question_text,
-            hints=hints,
-            prompts=prompts,
-            categories=categories,
-            urgency=urgency,
-            advice=advice,
-            outcome={str(k): str(v) for k, v in data["outcome"].items()},
-            messages={str(k): str(v) for k, v in data["messages"].items()},
-            instruction_for=instruction_for,
-            command_names=self.command_names(f, data.get("command_names")),
-        )
-
-    def command_names(self, file: str, data: Any) -> dict[str, str]:
-        commands = {k.removeprefix("command_") for k in MESSAGES if k.startswith("command_")}
-        names: dict[str, str] = {}
-        for command, name in (data or {}).items() if isinstance(data, dict) else ():
-            if command not in commands:
-                self.bad(file, f"command_names.{command}", "is not a command")
-            elif (
-                not isinstance(name, str)
-                or not _COMMAND_NAME.fullmatch(name)
-                or name != name.lower()
-            ):
-                self.bad(
-                    file,
-                    f"command_names.{command}",
-                    "must be 1-32 lower-case letters, digits, - or _",
-                )
-            else:
-                names[command] = name
-        return names
-
-    def text(self, file: str, key: str, value: Any) -> str:
-        if not isinstance(value, str) or not value.strip():
-            self.bad(file, key, "must be non-empty text")
-            return ""
-        return value
-
-    def table(self, file: str, section: str, data: Any, keys: Any) -> dict[str, str]:
-        data = data if isinstance(data, dict) else {}
-        for k in set(data) - set(keys):
-            self.bad(file, f"{section}.{k}", "is not used by the content")
-        return {k: self.text(file, f"{section}.{k}", data.get(k)) for k in keys}
-
-    def same_keys(self, locales_raw: Mapping[str, Any]) -> None:
-        """Every locale has en.yaml's keys and no others, and each text keeps the
-        English text's ``{placeholders}``, numbers and ``/commands``."""
-        reference = dict(_leaves(locales_raw["en"]))
-        for name, data in locales_raw.items():
-            if name == "en":
-                continue
-            f = f"locales/{name}.yaml"
-            have = dict(_leaves(data))
-            for missing in sorted(reference.keys() - have.keys()):
-                self.bad(f, missing, "is missing (present in en.yaml)")
-            for extra in sorted(have.keys() - reference.keys()):
-                self.bad(f, extra, "is not in en.yaml")
-            for key in sorted(reference.keys() & have.keys()):
-                for what, marks in _MARKS.items():
-                    if sorted(marks(reference[key])) != sorted(marks(have[key])):
-                        self.bad(f, key, f"must have the same {what} as en.yaml")
-
-    def forbidden_advice(
-        self, name: str, texts: Texts, patterns: Mapping[str, re.Pattern[str]]
-    ) -> None:
-        for key, value in _texts_of(texts):
-            for rule, pattern in patterns.items():
-                if pattern.search(value) or pattern.search(fold(value)):
-                    self.bad(f"locales/{name}.yaml", key, f"contains forbidden advice ({rule})")
-
-
-def _texts_of(texts: Texts) -> Iterator[tuple[str, str]]:
-    for section in (
-        "question_text",
-        "hints",
-        "categories",
-        "urgency",
-        "advice",
-        "outcome",
-        "messages",
-    ):
-        for k, v in getattr(texts, section).items():
-            yield f"{section}.{k}", v
-    for category, table in texts.instruction_for.items():
-        for u, v in table.items():
-            yield f"instruction_for.{category}.{u}", v
-    for qid, options in texts.labels.items():
-        for oid, label in options.items():
-            yield f"questions.{qid}.options.{oid}.label", label
-    for pid, prompt in texts.prompts.items():
-        yield f"prompts.{pid}.text", str(prompt.get("text", ""))
-
-
-def _leaves(data: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
-    """``(path, text)`` for every text of a locale file, without its identity keys and
-    command names (English has none: its names are the commands)."""
-    if isinstance(data, dict):
-        for k, v in data.items():
-            yield from _leaves(v, f"{prefix}.{k}" if prefix else str(k))
-    elif prefix not in ("locale", "name") and not prefix.startswith("command_names."):
-        yield prefix, str(data)
-
-
-def _placeholders(text: str) -> list[str]:
-    try:
-        return [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
-    except ValueError:
-        return ["(unbalanced braces)"]
-
-
-# What a translation must keep from the English text: the values the code fills
-# in, the numbers (minutes, ages, days) and the commands it names.
-_MARKS: dict[str, Callable[[str], list[str]]] = {
-    "{placeholders}": _placeholders,
-    "numbers": re.compile(r"\d+").findall,
-    "/commands": re.compile(r"(?<!\w)/[a-z]+").findall,
-}
-
 
 _SUBFOLDERS = ("locales", "wordings")
-# A command name as Discord accepts it (letters of any script, in lower case).
-_COMMAND_NAME = re.compile(r"[-_\w]{1,32}")
-
-
-def _str_list(value: Any) -> TypeGuard[list[str]]:
-    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+"""The folders of per-locale files, named with their file in problems."""

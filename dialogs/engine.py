@@ -14,11 +14,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from dialogs import clarify
-from dialogs.content import OUTCOME_STATE, PROMPTS, STOPPED_STATE, QuestionSpec, Texts, normalize
+from dialogs.content import OUTCOME_STATE, STOPPED_STATE, QuestionSpec
+from dialogs.locales import PROMPTS, Texts
 from dialogs.locks import KeyLocks
 from dialogs.machine import Interview
 from dialogs.observer import ErrorCause, EventKind, Observer, Step
-from dialogs.outcome import compose, factsheet
+from dialogs.outcome import factsheet
 from dialogs.record import Conversation, CorruptRecord
 from dialogs.store import ConversationStore, StoreUnavailable
 from dialogs.types import (
@@ -32,6 +33,7 @@ from dialogs.types import (
     Section,
 )
 from dialogs.understanding import Ambiguous, Refusal, Understood, check_choice
+from dialogs.wordings import normalize
 
 log = logging.getLogger(__name__)
 
@@ -264,12 +266,16 @@ class Engine:
     ) -> tuple[bool, list[Reply]] | None:
         """Load, change and save with compare-and-set under the key's lock, retrying conflicts.
 
-        Returns whether something was saved and the replies, or ``None`` when
-        every attempt met a conflicting save.
+        The first load may come from the records this process saved: a stale one
+        fails the save, and an event that saves nothing is worked out again on a
+        fresh load. Returns whether something was saved and the replies, or ``None``
+        when every attempt met a conflicting save.
         """
         async with self.locks.hold(key):
-            for _ in range(self.attempts):
-                record, notice = await self._load(key)
+            for attempt in range(self.attempts):
+                # First from what this process saved last; after a conflict, fresh.
+                cached = attempt == 0
+                record, notice = await self._load(key, cached=cached)
                 expected = record.version if record is not None else 0
                 before = _position(record)
                 now = self.clock()
@@ -280,6 +286,8 @@ class Engine:
                     return True, result.replies
                 saved = result.record
                 if saved is None:
+                    if cached and record is not None:
+                        continue  # no save to catch a stale copy: answer from a fresh load
                     return False, result.replies
                 saved.version = expected + 1
                 saved.updated_at = now
@@ -297,9 +305,9 @@ class Engine:
         turn = _Turn(self.interview, texts, self.clock(), self.idle_after)
         return turn.show(record)
 
-    async def _load(self, key: str) -> tuple[Conversation | None, str | None]:
+    async def _load(self, key: str, cached: bool = False) -> tuple[Conversation | None, str | None]:
         try:
-            record = await self.store.load(key)
+            record = await self.store.load(key, cached=cached)
         except CorruptRecord as exc:
             log.warning("conversation %s has an unreadable record (%s); starting again", key, exc)
             await self.store.delete(key)
@@ -325,8 +333,10 @@ class _Seen:
 
 
 def _spoken(replies: list[Reply], texts: Texts) -> list[Reply]:
-    """``replies`` marked with the locale of ``texts``, the language they are in."""
-    return [replace(r, locale=texts.locale) for r in replies]
+    """``replies`` marked with the locale of ``texts``, the language they are in (most
+    already are: a turn marks what it says, and a copy costs microseconds)."""
+    locale = texts.locale
+    return [r if r.locale == locale else replace(r, locale=locale) for r in replies]
 
 
 def _step(
@@ -364,8 +374,11 @@ def _stamp(reply: Reply, saved: Conversation) -> Reply:
     if isinstance(reply, Message):
         return reply
     if isinstance(reply, Outcome):
-        return replace(reply, step=saved.asked)
-    return replace(reply, step=saved.asked, selected=saved.draft if reply.multi else ())
+        return reply if reply.step == saved.asked else replace(reply, step=saved.asked)
+    selected = saved.draft if reply.multi else ()
+    if reply.step == saved.asked and reply.selected == selected:
+        return reply
+    return replace(reply, step=saved.asked, selected=selected)
 
 
 def _position(record: Conversation | None) -> tuple[object, ...] | None:
@@ -398,7 +411,8 @@ class _Turn:
 
     def say(self, key: str, kind: str = "info", **values: str) -> Message:
         text = self.texts.messages[key]
-        return Message(text=text.format(**values) if values else text, kind=kind, key=key)  # type: ignore[arg-type]
+        text = text.format(**values) if values else text
+        return Message(text=text, kind=kind, key=key, locale=self.texts.locale)  # type: ignore[arg-type]
 
     def fresh(self, key: str) -> Conversation:
         return Conversation(
@@ -553,8 +567,9 @@ class _Turn:
             chosen = event.choice[0] if event.choice[0] in options else None
         elif event.text is not None:
             said = normalize(event.text)
+            words = self.texts.prompt_words[name]
             for o in options:
-                if said in (o, normalize(labels[o])) or said == str(options.index(o) + 1):
+                if said in words[o] or said == str(options.index(o) + 1):
                     chosen = o
         elif event.command in START_COMMANDS and name == "resume":
             chosen = "continue"
@@ -637,6 +652,7 @@ class _Turn:
             kind="answered",
             question=state,
             previous=record.shown,
+            locale=self.texts.locale,
         )
         record.shown = None  # the echo marks that copy answered
         self.interview.fire("answer", record)
@@ -726,8 +742,7 @@ class _Turn:
             return [question]
         state = record.state
         if state == OUTCOME_STATE:
-            verdict = self.content.rules.verdict(record.answers)
-            outcome = compose(self.content, texts, verdict, record.answers)
+            outcome = self.interview.outcome(texts, record.answers)
             return [replace(outcome, step=record.asked)]
         if state == STOPPED_STATE:
             return []
@@ -758,6 +773,7 @@ class _Turn:
                 total=self.interview.estimate(record),
                 selected=record.draft,
                 previous=record.shown,
+                locale=texts.locale,
             )
         ]
 

@@ -7,15 +7,17 @@ so there is one machine however many people are talking.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
 from transitions import EventData, Machine
 
-from dialogs.content import Content
+from dialogs.content import Content, Texts
+from dialogs.outcome import OUTCOMES, Outcomes
 from dialogs.record import Answer, Conversation
-from dialogs.types import Option
+from dialogs.rules import Verdict
+from dialogs.types import Option, Outcome
 from dialogs.understanding import Reader, Vocabulary
 
 ESTIMATES = 4096
@@ -23,10 +25,12 @@ ESTIMATES = 4096
 
 
 class Interview:
-    """A content version with its machine and per-locale answer vocabularies."""
+    """A content version with its machine, per-locale answer vocabularies, and its
+    composed outcomes (``outcomes``: how many to keep)."""
 
-    def __init__(self, content: Content) -> None:
+    def __init__(self, content: Content, outcomes: int = OUTCOMES) -> None:
         self.content = content
+        self.outcomes = Outcomes(content, outcomes)
         conditions: dict[str, Callable[[EventData], bool]] = {"worth_asking": self._worth_asking}
         transitions = [
             {
@@ -60,6 +64,7 @@ class Interview:
         self._states = frozenset(content.states)
         self._order = [s for s in content.states if s in content.questions]
         self._estimate = lru_cache(maxsize=ESTIMATES)(self._count)
+        self._verdict = lru_cache(maxsize=ESTIMATES)(self._verdict_of)
         self.readers = {
             locale: Reader(content.questions, texts) for locale, texts in content.locales.items()
         }
@@ -93,9 +98,17 @@ class Interview:
         """
         return self._estimate(record.state, frozenset(record.answers.items()))
 
+    def outcome(self, texts: Texts, answers: Mapping[str, Answer]) -> Outcome:
+        """The outcome ``answers`` lead to, in the language of ``texts`` (both the verdict
+        and the composed outcome are kept: many people give the same answers)."""
+        return self.outcomes(texts, self._verdict(frozenset(answers.items())), answers)
+
+    def _verdict_of(self, given: frozenset[tuple[str, Answer]]) -> Verdict:
+        return self.content.rules.verdict(dict(given))
+
     def _count(self, state: str, given: frozenset[tuple[str, Answer]]) -> int:
         answers = dict(given)
-        verdict = self.content.rules.verdict(answers)
+        verdict = self._verdict(given)
         asked = len(answers) + 1
         if verdict.rule.ends_interview or state not in self._order:
             return asked

@@ -10,8 +10,10 @@ category or an extra drops, each line at most once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
-from dialogs.content import SECTIONS, Content, Texts
+from dialogs.content import Content
+from dialogs.locales import SECTIONS, Texts
 from dialogs.record import Answer
 from dialogs.rules import URGENCIES, Verdict
 from dialogs.types import Outcome, Section
@@ -29,6 +31,36 @@ SHOWN_AT = {
     "today": frozenset(URGENCIES[URGENCIES.index("urgent") + 1 :]),
     "gp": frozenset({"self_care"}),
 }
+
+
+OUTCOMES = 1024
+"""How many composed outcomes an interview keeps (the least recently used go first)."""
+
+
+class Outcomes:
+    """The outcomes of one content version, composed once and kept by exactly what
+    :func:`compose` depends on: the locale, the verdict, and the answers it reads
+    beyond the verdict (the ``why`` and ``first_aid`` tables, where and when).
+
+    A bounded LRU of ``size`` outcomes (0: compose every time). Composing costs
+    tens of microseconds; many people reach the same outcome.
+    """
+
+    def __init__(self, content: Content, size: int = OUTCOMES) -> None:
+        self.content = content
+        self._read = tuple(dict.fromkeys([*content.why, *content.first_aid, "where", "when"]))
+        self._composed = lru_cache(maxsize=size)(self._compose)
+
+    def __call__(self, texts: Texts, verdict: Verdict, answers: Mapping[str, Answer]) -> Outcome:
+        """The outcome for ``answers`` (whose verdict is ``verdict``) in the locale of ``texts``."""
+        read = tuple((q, answers[q]) for q in self._read if q in answers)
+        return self._composed(texts.locale, verdict, read)
+
+    def _compose(
+        self, locale: str, verdict: Verdict, read: tuple[tuple[str, Answer], ...]
+    ) -> Outcome:
+        # Only the answers in the cache key reach compose, so the key is all it depends on.
+        return compose(self.content, self.content.locales[locale], verdict, dict(read))
 
 
 def words(text: str) -> int:
@@ -147,6 +179,7 @@ def _compose(
         short=short,
         short_text=short_text,
         sources_title=out["sources"],
+        locale=texts.locale,
     )
 
 

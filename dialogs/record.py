@@ -125,6 +125,31 @@ class Conversation:
                 raise CorruptRecord(f"unreadable conversation record: {name} is not text")
         return record
 
+    def copy(self) -> Conversation:
+        """A copy to change freely: new dicts; every other field is immutable. Spelled
+        out, as it is on a store's hot path (a test checks it copies every field)."""
+        return Conversation(
+            self.key,
+            self.state,
+            self.dialog_version,
+            self.created_at,
+            self.updated_at,
+            dict(self.answers),
+            self.version,
+            self.recent_events,
+            self.notice,
+            self.pending,
+            self.inactive,
+            self.candidates,
+            dict(self.story),
+            self.told,
+            self.asked,
+            self.shown,
+            self.draft,
+            self.locale,
+            self.chose_locale,
+        )
+
     def remember_event(self, event_id: str | None) -> None:
         """Note a platform event id as applied, keeping only the latest few."""
         if event_id:

@@ -82,6 +82,11 @@ class ConversationStore(Protocol):
     :data:`AUDIT_KEEP`, and ``audit`` lists one log (newest first).
     ``ping`` is a cheap round trip for health checks (raises
     :class:`StoreUnavailable`); ``count`` is how many conversations are stored.
+    ``load(key, cached=True)`` is the engine's load for a step: a store may
+    answer from the records this process saved or read last, with no round
+    trip. Such a record may be stale (another process saved since); its
+    compare-and-set save then fails, the store forgets it, and the engine's
+    retry loads fresh. Reads for display (operators, exports) load fresh.
     ``get_meta``/``set_meta`` keep small named values of the bot itself (e.g.
     the hash of the Discord commands last synced), never anything a person said.
     ``lease`` takes a named lease for ``holder`` (or renews the one ``holder``
@@ -90,7 +95,7 @@ class ConversationStore(Protocol):
     dies loses it when it expires. ``release`` gives it up early (only its holder can).
     """
 
-    async def load(self, key: str) -> Conversation | None: ...
+    async def load(self, key: str, *, cached: bool = False) -> Conversation | None: ...
 
     async def save(self, record: Conversation, expected: int) -> bool: ...
 

@@ -6,7 +6,8 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from dialogs.content import Content, Texts
+from dialogs.content import Content
+from dialogs.locales import Texts
 
 # An English text shorter than this many words may also be a Spanish one
 # ("Diabetes", "Sources" in a citation) and is not looked for.

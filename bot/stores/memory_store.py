@@ -7,6 +7,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator
 
+from bot.stores.saved import SAVED, SavedRecords
 from dialogs import AUDIT_KEEP, AuditEntry, Conversation, CorruptRecord, forget_in
 
 log = logging.getLogger(__name__)
@@ -15,22 +16,29 @@ log = logging.getLogger(__name__)
 class InMemoryStore:
     """Keeps serialised records in a dict, so it behaves like a durable store (copies, CAS)."""
 
-    def __init__(self) -> None:
+    def __init__(self, saved: int = SAVED) -> None:
         self._rows: dict[str, tuple[int, float, str]] = {}
+        self.saved = SavedRecords(saved)  # parsed copies for a step's load
         # Operator actions, and refused attempts apart (index 1), oldest first.
         self._audit = (deque[AuditEntry](maxlen=AUDIT_KEEP), deque[AuditEntry](maxlen=AUDIT_KEEP))
         self._meta: dict[str, str] = {}
         self._leases: dict[str, tuple[str, float]] = {}
 
-    async def load(self, key: str) -> Conversation | None:
+    async def load(self, key: str, *, cached: bool = False) -> Conversation | None:
         row = self._rows.get(key)
-        return Conversation.from_json(row[2]) if row else None
+        if row is None:
+            return None
+        if cached and (hit := self.saved.get(key)) is not None and hit.version == row[0]:
+            return hit.record
+        return Conversation.from_json(row[2])
 
     async def save(self, record: Conversation, expected: int) -> bool:
         current = self._rows.get(record.key)
         if (current[0] if current else 0) != expected:
+            self.saved.drop(record.key)
             return False
         self._rows[record.key] = (record.version, record.updated_at, record.to_json())
+        self.saved.put(record)
         return True
 
     async def delete(self, key: str) -> bool:
@@ -38,6 +46,7 @@ class InMemoryStore:
             scrubbed = [forget_in(e, key) for e in entries]
             entries.clear()
             entries.extend(scrubbed)
+        self.saved.drop(key)
         return self._rows.pop(key, None) is not None
 
     async def scan(self) -> AsyncIterator[Conversation]:
@@ -56,6 +65,7 @@ class InMemoryStore:
         old = [k for k, (_, updated, _) in self._rows.items() if updated < idle_before]
         for key in old:
             del self._rows[key]
+            self.saved.drop(key)
         for entries in self._audit:
             while entries and entries[0].at < idle_before:
                 entries.popleft()

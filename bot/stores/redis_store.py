@@ -1,15 +1,25 @@
 """The shared store: conversation records in Redis, for several bot processes.
 
-Layout: one hash per conversation at ``crampbot:conv:<key>`` (fields
-``version``, ``updated_at``, ``data``) with a TTL equal to the retention, so
-Redis expires old records by itself; a sorted set ``crampbot:updated`` (member
-key, score updated_at) for purge and scan; lists ``crampbot:audit`` and
-``crampbot:audit:refused`` (refused operator attempts, kept apart), newest
+Layout, every key under the prefix (``CRAMPBOT_REDIS_PREFIX``, default
+``crampbot:``, so bots with different prefixes share one database): one hash
+per conversation at ``<prefix>conv:<key>`` (fields ``version``, ``updated_at``,
+``data``, ``stamp``) with a TTL equal to the retention, so Redis expires old
+records by itself; a sorted set ``<prefix>updated`` (member key, score
+updated_at) for purge and scan; lists ``<prefix>audit`` and
+``<prefix>audit:refused`` (refused operator attempts, kept apart), newest
 first, each capped at :data:`~dialogs.store.AUDIT_KEEP`; a hash
-``crampbot:meta`` of the bot's own small values (``get_meta``/``set_meta``); a
-key ``crampbot:lease:<name>`` per lease, expiring with it.
+``<prefix>meta`` of the bot's own small values (``get_meta``/``set_meta``); a
+key ``<prefix>lease:<name>`` per lease, expiring with it.
 Writes are Lua scripts, so a compare-and-set and its index update happen
 atomically.
+
+One round trip per step: the records this process saved or read last are kept
+(:class:`~bot.stores.saved.SavedRecords`), and the engine's step load
+(``cached=True``) takes them from there. Each save writes a fresh ``stamp``,
+and the compare-and-set checks the stamp this process last saw as well as the
+version, so a record deleted and rebuilt to the same version elsewhere is not
+mistaken for ours. A stale copy fails the save, is forgotten, and the engine's
+retry loads fresh; every other read (operators, exports) goes to Redis.
 
 Faults: a dropped or stale connection (Redis restarted) is reconnected and the
 command retried with exponential backoff; idle pooled connections are checked
@@ -22,10 +32,13 @@ apply an event twice.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import urlsplit
 
 import redis.asyncio as redis
@@ -33,7 +46,9 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import AuthenticationError, NoPermissionError, ReadOnlyError
 
+from bot.settings import redis_prefix
 from bot.stores.faults import Breaker, one_line
+from bot.stores.saved import SAVED, SavedRecords
 from dialogs import (
     AUDIT_KEEP,
     FORGOTTEN,
@@ -47,12 +62,7 @@ from dialogs import (
 log = logging.getLogger(__name__)
 
 PREFIX = "crampbot:"
-CONV = PREFIX + "conv:"
-UPDATED = PREFIX + "updated"
-AUDIT = PREFIX + "audit"
-REFUSED_AUDIT = AUDIT + ":refused"
-META = PREFIX + "meta"
-LEASE = PREFIX + "lease:"
+"""The default key prefix (``CRAMPBOT_REDIS_PREFIX``)."""
 BATCH = 500
 DEFAULT_RETENTION = 30 * 24 * 3600.0
 # A command waits this long for Redis; a dropped connection is retried RETRIES times.
@@ -63,11 +73,14 @@ HEALTH_CHECK_SECONDS = 5
 # (redis-py turns NOAUTH/WRONGPASS, READONLY and NOPERM into these classes).
 REFUSED = (AuthenticationError, ReadOnlyError, NoPermissionError)
 
-# KEYS: record, index. ARGV: expected, version, updated_at, data, ttl, key.
+# KEYS: record, index. ARGV: expected, version, updated_at, data, ttl, key, the stamp
+# expected ('': the version alone decides), the new stamp.
 SAVE = """
-local current = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
-if current ~= tonumber(ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[1], 'version', ARGV[2], 'updated_at', ARGV[3], 'data', ARGV[4])
+local current = redis.call('HMGET', KEYS[1], 'version', 'stamp')
+if tonumber(current[1] or '0') ~= tonumber(ARGV[1]) then return 0 end
+if ARGV[7] ~= '' and current[2] ~= ARGV[7] then return 0 end
+redis.call('HSET', KEYS[1], 'version', ARGV[2], 'updated_at', ARGV[3], 'data', ARGV[4],
+    'stamp', ARGV[8])
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[6])
 return 1
@@ -146,7 +159,8 @@ return count
 
 
 class RedisStore:
-    """Conversation records in Redis with compare-and-set on ``version``.
+    """Conversation records in Redis with compare-and-set on ``version``, every key under
+    ``prefix``; the last ``saved`` records this process saw are kept for step loads.
 
     Build it with :meth:`open`; a client passed in directly must use ``decode_responses=True``.
     """
@@ -156,8 +170,20 @@ class RedisStore:
         client: redis.Redis,
         retention_seconds: float = DEFAULT_RETENTION,
         breaker: Breaker | None = None,
+        *,
+        prefix: str = PREFIX,
+        saved: int = SAVED,
     ) -> None:
         self._redis = client
+        self.prefix = redis_prefix(prefix)
+        self._conv = self.prefix + "conv:"
+        self._updated = self.prefix + "updated"
+        self._audit_log = self.prefix + "audit"
+        self._refused_log = self.prefix + "audit:refused"
+        self._meta = self.prefix + "meta"
+        self._leases = self.prefix + "lease:"
+        self.saved = SavedRecords(saved)
+        self._stamps = map(f"{os.urandom(6).hex()}.{{}}".format, itertools.count())
         self.breaker = breaker or Breaker()
         kwargs = client.connection_pool.connection_kwargs
         self._where = f"Redis at {kwargs.get('host', '?')}:{kwargs.get('port', '?')}"
@@ -175,8 +201,15 @@ class RedisStore:
         url: str,
         retention_seconds: float = DEFAULT_RETENTION,
         breaker: Breaker | None = None,
+        *,
+        prefix: str = PREFIX,
+        saved: int = SAVED,
+        **options: Any,
     ) -> RedisStore:
-        """Connect to ``url`` and check Redis answers; records expire after the retention."""
+        """Connect to ``url`` and check Redis answers; records expire after the retention.
+
+        ``options`` go to redis-py's client as they are (the benchmark counts round
+        trips and compares parsers with them)."""
         try:
             client = redis.Redis.from_url(
                 url,
@@ -191,6 +224,7 @@ class RedisStore:
                 retry_on_error=[redis.ConnectionError],
                 retry_on_timeout=False,
                 decode_responses=True,
+                **options,
             )
         except ValueError as exc:
             raise _unavailable(url, exc) from exc
@@ -199,28 +233,49 @@ class RedisStore:
         except (OSError, redis.RedisError) as exc:
             await client.aclose()
             raise _unavailable(url, exc) from exc
-        return cls(client, retention_seconds, breaker)
+        return cls(client, retention_seconds, breaker, prefix=prefix, saved=saved)
 
-    async def load(self, key: str) -> Conversation | None:
+    async def load(self, key: str, *, cached: bool = False) -> Conversation | None:
+        """The record of ``key``; with ``cached``, the copy this process saw last if any."""
+        if cached and (hit := self.saved.get(key)) is not None:
+            return hit.record
         with self._faults():
             try:
-                data = await self._redis.hget(CONV + key, "data")
+                data, stamp = await self._redis.hmget(self._conv + key, ["data", "stamp"])
             except redis.ResponseError as exc:
                 if not str(exc).startswith("WRONGTYPE"):
                     raise
                 raise CorruptRecord(f"unreadable conversation record: {exc}") from exc
-        return Conversation.from_json(data) if data is not None else None
+        if data is None:
+            self.saved.drop(key)
+            return None
+        record = Conversation.from_json(data)
+        self.saved.put(record, str(stamp or ""))
+        return record
 
     async def save(self, record: Conversation, expected: int) -> bool:
+        key, stamp = record.key, next(self._stamps)
+        seen = self.saved.stamp(key, expected)
         args = (expected, record.version, repr(record.updated_at), record.to_json(), self._ttl)
-        with self._faults():
-            done = await self._save(keys=[CONV + record.key, UPDATED], args=[*args, record.key])
+        try:
+            with self._faults():
+                done = await self._save(
+                    keys=[self._conv + key, self._updated], args=[*args, key, seen, stamp]
+                )
+        except StoreUnavailable:
+            self.saved.drop(key)  # it may or may not have been written
+            raise
+        if done:
+            self.saved.put(record, stamp)
+        else:
+            self.saved.drop(key)  # saved elsewhere since: the next load goes to Redis
         return bool(done)
 
     async def delete(self, key: str) -> bool:
+        self.saved.drop(key)
         with self._faults():
             done = await self._delete(
-                keys=[CONV + key, UPDATED, AUDIT, REFUSED_AUDIT],
+                keys=[self._conv + key, self._updated, self._audit_log, self._refused_log],
                 args=[key, FORGOTTEN, key.partition(":")[2]],
             )
         return bool(done)
@@ -230,12 +285,14 @@ class RedisStore:
         cursor, seen = -1, set[str]()
         while cursor != 0:
             with self._faults():
-                cursor, members = await self._redis.zscan(UPDATED, max(cursor, 0), count=BATCH)
+                cursor, members = await self._redis.zscan(
+                    self._updated, max(cursor, 0), count=BATCH
+                )
                 keys = [str(k) for k, _ in members if k not in seen]
                 seen.update(keys)  # ZSCAN may repeat a member while Redis rehashes
                 async with self._redis.pipeline(transaction=False) as pipe:
                     for key in keys:
-                        pipe.hget(CONV + key, "data")
+                        pipe.hget(self._conv + key, "data")
                     values = await pipe.execute(raise_on_error=False)
             for key, data in zip(keys, values, strict=True):
                 if data is None:  # expired or deleted since the index was read
@@ -253,19 +310,23 @@ class RedisStore:
         """Delete records idle since before ``idle_before``, a batch per script call, and
         audit entries older than that."""
         count = 0
+        self.saved.clear()  # cheaper than finding which went; the next loads go to Redis
         with self._faults():
-            await self._expire_audit(keys=[AUDIT, REFUSED_AUDIT], args=[repr(idle_before)])
+            await self._expire_audit(
+                keys=[self._audit_log, self._refused_log], args=[repr(idle_before)]
+            )
         while True:
             with self._faults():
                 old = await self._redis.zrangebyscore(
-                    UPDATED, "-inf", f"({idle_before!r}", start=0, num=BATCH
+                    self._updated, "-inf", f"({idle_before!r}", start=0, num=BATCH
                 )
                 if not old:
                     return count
                 keys = [str(k) for k in old]
                 count += int(
                     await self._purge(
-                        keys=[UPDATED, *(CONV + k for k in keys)], args=[repr(idle_before), *keys]
+                        keys=[self._updated, *(self._conv + k for k in keys)],
+                        args=[repr(idle_before), *keys],
                     )
                 )
 
@@ -278,7 +339,7 @@ class RedisStore:
             "key": entry.key,
             "result": entry.result,
         }
-        name = REFUSED_AUDIT if entry.refused else AUDIT
+        name = self._refused_log if entry.refused else self._audit_log
         with self._faults():
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.lpush(name, json.dumps(fields))
@@ -290,7 +351,9 @@ class RedisStore:
             return []
         entries = []
         with self._faults():
-            raws = await self._redis.lrange(REFUSED_AUDIT if refused else AUDIT, 0, limit - 1)
+            raws = await self._redis.lrange(
+                self._refused_log if refused else self._audit_log, 0, limit - 1
+            )
         for raw in raws:
             try:
                 entries.append(AuditEntry(**json.loads(raw)))
@@ -304,28 +367,28 @@ class RedisStore:
 
     async def count(self) -> int:
         with self._faults():
-            return int(await self._redis.zcard(UPDATED))
+            return int(await self._redis.zcard(self._updated))
 
     async def get_meta(self, name: str) -> str | None:
         with self._faults():
-            value = await self._redis.hget(META, name)
+            value = await self._redis.hget(self._meta, name)
         return str(value) if value is not None else None
 
     async def set_meta(self, name: str, value: str) -> None:
         with self._faults():
-            await self._redis.hset(META, name, value)
+            await self._redis.hset(self._meta, name, value)
 
     async def lease(self, name: str, holder: str, seconds: float) -> bool:
-        """A key ``crampbot:lease:<name>`` holding the holder, expiring with the lease."""
+        """A key ``<prefix>lease:<name>`` holding the holder, expiring with the lease."""
         with self._faults():
             taken = await self._lease(
-                keys=[LEASE + name], args=[holder, max(1, round(seconds * 1000))]
+                keys=[self._leases + name], args=[holder, max(1, round(seconds * 1000))]
             )
         return bool(taken)
 
     async def release(self, name: str, holder: str) -> None:
         with self._faults():
-            await self._release(keys=[LEASE + name], args=[holder])
+            await self._release(keys=[self._leases + name], args=[holder])
 
     @property
     def client(self) -> redis.Redis:

@@ -79,7 +79,8 @@ class SqliteStore:
         """
         return cls(prepare(path), path, breaker)
 
-    async def load(self, key: str) -> Conversation | None:
+    async def load(self, key: str, *, cached: bool = False) -> Conversation | None:
+        """Always from the file (``cached`` is ignored): other processes may write it."""
         row = await self._call(
             lambda: self._db.execute(
                 "SELECT data FROM conversations WHERE key = ?", (key,)

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from dialogs.content import QuestionSpec, Texts
+from dialogs.content import QuestionSpec
+from dialogs.locales import Texts
 from dialogs.understanding.quantities import quantities
 from dialogs.understanding.result import Ambiguous, NotUnderstood, Result, Understood
 from dialogs.understanding.tokens import SOFT, SYMBOLS, Speller, is_number, is_word, tokenize

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dialogs.content import Content, ContentError, load_content
+from dialogs.content import Content, load_content
+from dialogs.problems import ContentError
 from tests.conftest import ROOT
 
 CLINICAL_NOTES = ROOT / "docs" / "clinical-notes.md"
@@ -183,6 +184,17 @@ def test_wording_band_naming_unknown_option_is_reported_when_misspelt(broken: Pa
 def test_wording_language_list_is_reported_when_not_a_list_of_words(broken: Path) -> None:
     edit(broken / "wordings" / "en.yaml", lambda d: d["language"].update({"negations": "no"}))
     assert "wordings/en.yaml: language.negations: must be a list of strings" in problems_of(broken)
+
+
+def test_prompt_wording_meaning_both_options_is_reported_when_loaded(broken: Path) -> None:
+    """A prompt's reply must mean one option: "no" cannot also confirm a story."""
+    edit(broken / "wordings" / "es.yaml", lambda d: d["prompts"]["story"]["yes"].append("no"))
+    edit(broken / "wordings" / "en.yaml", lambda d: d["prompts"].update(ask={"yes": ["y"]}))
+    found = problems_of(broken)
+    assert any(
+        p.startswith("wordings/es.yaml: prompts.story.") and "'no' also means" in p for p in found
+    )
+    assert "wordings/en.yaml: prompts.ask: is not a prompt" in found
 
 
 def test_advice_cited_only_to_the_seed_is_reported_when_loaded(broken: Path) -> None:

@@ -148,6 +148,22 @@ async def test_forget_deletes_after_confirmation_when_confirmed(chat: Chat) -> N
     assert chat.messages == [chat.engine.texts().messages["nothing_stored"]]
 
 
+async def test_forget_reads_own_words_and_keeps_data_when_unclear(chat: Chat) -> None:
+    """A typed reply to /forget in own words; one that is neither yes nor no deletes nothing."""
+    await chat.say("/start")
+    await chat.say("none")
+    for unclear in ("maybe", "delete my cramps"):
+        await chat.say("/forget")
+        await chat.say(unclear)
+        assert chat.question.id == "forget"
+        assert await chat.engine.store.load(chat.key) is not None
+        await chat.say("nah")
+        assert chat.question.id == "where"
+    await chat.say("/forget")
+    await chat.say("yes please")
+    assert await chat.engine.store.load(chat.key) is None
+
+
 async def test_stale_press_is_not_applied_when_question_moved_on(chat: Chat) -> None:
     await chat.say("/start")
     old = chat.question

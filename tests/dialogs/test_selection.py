@@ -20,8 +20,8 @@ class InterleavingStore(InMemoryStore):
     """An in-memory store that yields between a load and its save, as a network store does,
     so two processes working on one person really race for the compare-and-set."""
 
-    async def load(self, key: str) -> Conversation | None:
-        record = await super().load(key)
+    async def load(self, key: str, *, cached: bool = False) -> Conversation | None:
+        record = await super().load(key, cached=cached)
         await asyncio.sleep(0)
         return record
 

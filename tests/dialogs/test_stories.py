@@ -71,6 +71,32 @@ async def test_yes_stores_the_story_and_asks_only_what_is_missing_when_confirmed
     assert isinstance(outcome, Outcome) and outcome.category == "medication"
 
 
+@pytest.mark.parametrize("reply", ["yep", "Yeah!", "that's right", "correct", "1"])
+async def test_a_yes_in_own_words_confirms_the_story_when_typed(engine: Engine, reply: str) -> None:
+    chat = await told(engine)
+    await chat.say(reply)
+    assert (await answers(engine))["where"] == "calf"
+    assert chat.question.id == "feel"
+
+
+@pytest.mark.parametrize("reply", ["nope", "no", "not quite", "wrong", "2"])
+async def test_a_no_in_own_words_asks_one_by_one_when_typed(engine: Engine, reply: str) -> None:
+    chat = await told(engine)
+    await chat.say(reply)
+    assert await answers(engine) == {"red_flags": ("none",)}
+    assert chat.question.id == "where"
+
+
+@pytest.mark.parametrize("reply", ["maybe", "yes and no", "calf"])
+async def test_a_reply_that_is_neither_keeps_the_story_prompt_when_typed(
+    engine: Engine, reply: str
+) -> None:
+    chat = await told(engine)
+    await chat.say(reply)
+    assert chat.question.id == "story"
+    assert await answers(engine) == {"red_flags": ("none",)}
+
+
 async def test_yes_typed_confirms_the_story_when_in_the_terminal(engine: Engine) -> None:
     chat = await told(engine)
     await chat.say("yes")

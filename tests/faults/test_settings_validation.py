@@ -39,6 +39,8 @@ BAD = [
     ("LOG_LEVEL", "LOUD"),
     ("LIBRARY_LOG_LEVEL", "TRACE"),
     ("TELEGRAM_BASE_URL", "ftp://me:hunter2-password@host/bot"),
+    ("REDIS_PREFIX", "two words:"),
+    ("REDIS_PREFIX", " "),
 ]
 
 
@@ -63,6 +65,8 @@ GOOD = [
     ("TELEGRAM_WEBHOOK_PORT", "8443", "telegram_webhook_port", 8443),
     ("STORE", "redis://127.0.0.1:6379/3", "store", "redis://127.0.0.1:6379/3"),
     ("TELEGRAM_OPERATORS", "42, 1234567890", "telegram_operators", ("42", "1234567890")),
+    ("REDIS_PREFIX", "cramps-eu", "redis_prefix", "cramps-eu:"),
+    ("REDIS_PREFIX", "bots:cramps:", "redis_prefix", "bots:cramps:"),
 ]
 
 

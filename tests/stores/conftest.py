@@ -15,7 +15,7 @@ import redis.asyncio as redis
 
 from bot.stores import open_store
 from bot.stores.memory_store import InMemoryStore
-from bot.stores.redis_store import CONV
+from bot.stores.redis_store import PREFIX, RedisStore
 from dialogs.engine import Engine
 from dialogs.machine import Interview
 from dialogs.store import ConversationStore
@@ -68,9 +68,12 @@ def make_engine(interview: Interview) -> Callable[[ConversationStore], Engine]:
 
 @pytest.fixture
 def corrupt(store_url: str) -> Corrupt:
-    """Overwrite ``key``'s stored record with garbage, bypassing the store's own code."""
+    """Overwrite ``key``'s stored record with garbage, bypassing the store's own code, and
+    let ``store`` forget its own copy (as a process that did not save it last finds it)."""
 
     async def run(store: ConversationStore, key: str) -> None:
+        if isinstance(store, InMemoryStore | RedisStore):
+            store.saved.drop(key)
         if isinstance(store, InMemoryStore):
             version, updated, _ = store._rows[key]
             store._rows[key] = (version, updated, "{not json")
@@ -82,7 +85,7 @@ def corrupt(store_url: str) -> Corrupt:
         else:
             client = redis.Redis.from_url(store_url)
             try:
-                await client.hset(CONV + key, "data", "{not json")
+                await client.hset(PREFIX + "conv:" + key, "data", "{not json")
             finally:
                 await client.aclose()
 

@@ -7,9 +7,11 @@ import logging
 import pytest
 import redis.asyncio as redis
 
-from bot.stores.redis_store import CONV, UPDATED, RedisStore
+from bot.stores.redis_store import PREFIX, RedisStore
 from dialogs.record import CorruptRecord
 from tests.stores.store_helpers import sample
+
+CONV, UPDATED = PREFIX + "conv:", PREFIX + "updated"
 
 
 async def test_redis_record_expires_after_retention_when_saved(redis_url: str) -> None:

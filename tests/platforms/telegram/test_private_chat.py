@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from dialogs.content import Content, Texts
+from dialogs.content import Content
+from dialogs.locales import Texts
 from tests.conftest import personas
 
 PERSONAS = personas()

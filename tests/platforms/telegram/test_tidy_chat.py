@@ -13,7 +13,8 @@ from typing import Any
 
 from bot.platforms import buttons
 from bot.platforms.telegram.render import CHECKED
-from dialogs.content import Content, Texts
+from dialogs.content import Content
+from dialogs.locales import Texts
 from tests.platforms.telegram.conftest import Chat, Harness, shows
 from tests.platforms.telegram.test_private_chat import PERSONAS, answer_by_buttons
 
