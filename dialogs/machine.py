@@ -13,7 +13,8 @@ from typing import Any
 
 from transitions import EventData, Machine
 
-from dialogs.content import Content, Texts
+from dialogs.content import Content
+from dialogs.locales import Texts
 from dialogs.outcome import OUTCOMES, Outcomes
 from dialogs.record import Answer, Conversation
 from dialogs.rules import Verdict

@@ -24,7 +24,7 @@ import redis.asyncio as redis
 
 from bot.app import App, load_interview
 from bot.stores.faults import one_line
-from bot.stores.redis_store import PREFIX, RedisStore
+from bot.stores.redis_store import RedisStore
 from dialogs import ContentError, ConversationStore, StoreBroken, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -72,8 +72,9 @@ async def reload_content(app: App) -> list[str]:
 
 
 def channel(store: RedisStore) -> str:
-    """The reload channel: channels span every database of a server, so it names the database."""
-    return f"{PREFIX}reload:{store.client.connection_pool.connection_kwargs.get('db', 0)}"
+    """The reload channel, under the store's key prefix; channels span every database of a
+    server, so it names the database too."""
+    return f"{store.prefix}reload:{store.client.connection_pool.connection_kwargs.get('db', 0)}"
 
 
 async def request_reload(
