@@ -126,3 +126,25 @@ async def test_both_keep_their_content_when_the_reloaded_content_is_invalid(
         await until(lambda: caplog.text.count(f"content reload failed; keeping version {old}") == 2)
     assert asking.version == other.version == old
     assert caplog.text.count("reload asked by") == 1, "the asking process does not reload twice"
+
+
+async def test_reload_stays_within_its_bot_when_two_bots_share_a_redis_by_prefix(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """Two bots on one Redis database under other prefixes: a reload of one is not the other's."""
+    bots = []
+    for name in ("one", "two"):
+        content = copy_content(tmp_path / name)
+        settings = Settings(store=redis_url, content_dir=str(content), redis_prefix=f"{name}:")
+        bots.append(Process(await build_app(settings), poll_seconds=0.01))
+    try:
+        for bot in bots:
+            await bot.ready()
+        publish_new_content(tmp_path / "one" / "content")
+        done = await bots[0].reloads.everywhere()
+        assert done.received == 1, "only the asking bot's own process listens on its channel"
+        assert bots[0].version == NEW_VERSION
+        assert await bots[1].app.store.get_meta("reload_request") is None, "nor in its meta"
+    finally:
+        for bot in bots:
+            await bot.end()
