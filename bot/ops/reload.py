@@ -35,6 +35,7 @@ POLL_SECONDS = 5.0
 RESUBSCRIBE_SECONDS = 1.0
 """The pause before subscribing again after the Redis channel was lost."""
 LISTEN_SECONDS = 1.0
+"""The longest wait for one message on the channel, so a stop is noticed."""
 
 
 @dataclass(frozen=True)
