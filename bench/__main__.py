@@ -13,7 +13,7 @@ import traceback
 
 from bench.quick import QUICK
 
-MODULES = ("bench_core", "bench_stores", "bench_telegram", "bench_discord")
+MODULES = ("bench_core", "bench_stores", "bench_telegram", "bench_discord", "bench_replicas")
 
 
 def main() -> int:

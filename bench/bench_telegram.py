@@ -1,15 +1,21 @@
 """Updates per second through PTB + our adapter + engine + SQLite, against a bare PTB bot.
 
-Both bots run in one process, each on its own instant in-process Bot API
-transport (a ``BaseRequest`` subclass), fed with ``Application.process_update``.
-The baseline is a ``ConversationHandler`` keeping its state in a dict, doing the
-same number of steps for the same number of users and sending the same texts,
-keyboards and outcome length. Our bot uses Telegram's rate limiter with the
-flood limits switched off (they would measure Telegram's limits, not our code).
+The bots run in one process, each on its own instant in-process Bot API
+transport (a ``BaseRequest`` subclass), fed as polling and our webhook feed
+them: through the Application's update processor. The baseline is a
+``ConversationHandler`` keeping its state in a dict, doing the same number of
+steps for the same number of users and sending the same texts, keyboards and
+outcome length. Our bot uses Telegram's rate limiter with the flood limits
+switched off (they would measure Telegram's limits, not our code). Logging is
+set up as ``crampbot run`` does (INFO, redacted), writing to nowhere.
 
-The machine is shared and noisy, so the two bots' updates are interleaved one
-by one (each meets the same noise), wall-clock and CPU time are summed per bot,
-and the report gives the median over rounds of both ratios.
+A third bot is ours with PTB's typed methods in place of :class:`BotApi` (each
+Bot API answer parsed into a ``Message``): the cost of that change, measured
+in the same run.
+
+The machine is shared and noisy, so the bots' updates are interleaved one by
+one (each meets the same noise), wall-clock and CPU time are summed per bot,
+and the report gives the median over rounds of the ratios.
 
 Run: ``.venv/bin/python -m bench.bench_telegram``; ``CRAMPBOT_BENCH_QUICK=1`` runs it on tiny sizes.
 """
@@ -19,19 +25,21 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
+import os
 import statistics
 import sys
 import tempfile
 import time
 import warnings
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters, Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -43,9 +51,11 @@ from telegram.ext import (
 from telegram.request import BaseRequest, RequestData
 
 from bench.quick import sized
-from bench.rounds import cpu_us, interleave, per_second, print_ratios
+from bench.rounds import cpu_us, interleave, per_second, print_ratios, ratios
 from bot.app import build_app
+from bot.logs import LIBRARIES, configure
 from bot.platforms import buttons
+from bot.platforms.telegram.botapi import BotApi, Location
 from bot.platforms.telegram.fairness import PerChatLimiter
 from bot.platforms.telegram.messenger import build_application
 from bot.platforms.telegram.render import outcome_html
@@ -60,6 +70,7 @@ BOT = {"id": 123456789, "is_bot": True, "first_name": "Bench", "username": "benc
 USERS = sized(200, 8)
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 ROUNDS = sized(11, 2)
+GOAL = 1.0
 
 
 class InstantRequest(BaseRequest):
@@ -100,6 +111,8 @@ class InstantRequest(BaseRequest):
             chat = int(params["chat_id"])
             message_id = params.get("message_id") or next(self._ids)
             markup = params.get("reply_markup")
+            if isinstance(markup, str):  # sent as its JSON text, as on the wire
+                markup = json.loads(markup)
             if markup and "cbout:" not in json.dumps(markup):  # not the outcome's buttons
                 self.keyboards[chat] = {"message_id": message_id, "markup": markup}
             elif name != "sendMessage" and self.keyboards.get(chat, {}).get("message_id") == (
@@ -133,6 +146,55 @@ def press(uid: int, update_id: int, data: str, message_id: int) -> dict[str, Any
         "update_id": update_id,
         "callback_query": {**query, "message": {**message, "text": "q"}},
     }
+
+
+class TypedBotApi(BotApi):
+    """The adapter's calls through PTB's typed methods, which parse each answer into a Message."""
+
+    def __init__(self, bot: Any) -> None:
+        super().__init__(bot)
+        self.typed = bot
+
+    async def send(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        parse_mode: str | None = None,
+        reply_markup: InlineKeyboardMarkup | None = None,
+        message_thread_id: int | None = None,
+        reply_parameters: ReplyParameters | None = None,
+    ) -> Location:
+        sent = await self.typed.send_message(
+            chat_id,
+            text,
+            parse_mode=parse_mode,
+            reply_markup=reply_markup,
+            message_thread_id=message_thread_id,
+            reply_parameters=reply_parameters,
+        )
+        return sent.chat_id, sent.message_id
+
+    async def edit_text(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        *,
+        parse_mode: str | None = None,
+        reply_markup: InlineKeyboardMarkup | None = None,
+    ) -> None:
+        await self.typed.edit_message_text(
+            text, chat_id, message_id, parse_mode=parse_mode, reply_markup=reply_markup
+        )
+
+    async def edit_markup(
+        self, chat_id: int, message_id: int, reply_markup: InlineKeyboardMarkup | None = None
+    ) -> None:
+        await self.typed.edit_message_reply_markup(chat_id, message_id, reply_markup=reply_markup)
+
+    async def answer(self, callback_query_id: str, text: str | None = None) -> None:
+        await self.typed.answer_callback_query(callback_query_id, text)
 
 
 class Person:
@@ -279,8 +341,12 @@ class Side:
         update = next(self.updates, None)
         if update is None:
             return False
+        application = self.application
         wall, cpu = time.perf_counter(), time.process_time()
-        await self.application.process_update(Update.de_json(update, self.application.bot))
+        parsed = Update.de_json(update, application.bot)
+        await application.update_processor.process_update(
+            parsed, application.process_update(parsed)
+        )
         self.wall += time.perf_counter() - wall
         self.cpu += time.process_time() - cpu
         self.count += 1
@@ -288,7 +354,9 @@ class Side:
 
 
 @asynccontextmanager
-async def our_bot(path: Path, texts: Texts) -> AsyncIterator[tuple[Side, list[Person]]]:
+async def our_bot(
+    path: Path, texts: Texts, api: type[BotApi] = BotApi
+) -> AsyncIterator[tuple[Side, list[Person]]]:
     """Our bot on a fresh SQLite file, and the people it will interview."""
     app = await build_app(Settings(store=f"sqlite:///{path}", telegram_token=TOKEN))
     try:
@@ -296,7 +364,7 @@ async def our_bot(path: Path, texts: Texts) -> AsyncIterator[tuple[Side, list[Pe
         builder = ApplicationBuilder().request(request).updater(None)
         # Telegram's flood limits off: with them on, the limiter caps any bot at ~17 updates/s.
         limiter = PerChatLimiter(overall_max_rate=0, group_max_rate=0, max_retries=3)
-        application = build_application(app, builder=builder, rate_limiter=limiter)
+        application = build_application(app, builder=builder, rate_limiter=limiter, api=api)
         people = [Person(1000 + i, PERSONAS[i % len(PERSONAS)], texts) for i in range(USERS)]
         async with application:
             yield Side(application, request, our_updates(request, people)), people
@@ -327,41 +395,77 @@ async def sample_outcome() -> tuple[Texts, str]:
         await app.close()
 
 
+@contextmanager
+def production_logging() -> Iterator[None]:
+    """Log as ``crampbot run`` does (INFO, redacted) to nowhere; then put logging back."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    levels = {name: logging.getLogger(name).level for name in LIBRARIES}
+    with open(os.devnull, "w") as nowhere:
+        root.handlers = []
+        configure("INFO", "WARNING", nowhere, [TOKEN])
+        try:
+            yield
+        finally:
+            root.handlers, root.level = handlers, level
+            for name, was in levels.items():
+                logging.getLogger(name).setLevel(was)
+
+
+Round = tuple[Side, Side, Side]
+"""Ours, ours with PTB's typed methods, and the bare bot."""
+
+
 async def measure() -> None:
     """A warm-up run of ours alone (it tells each user's number of updates), then the rounds."""
     texts, outcome = await sample_outcome()
-    rounds: list[tuple[Side, Side]] = []
-    with tempfile.TemporaryDirectory() as tmp:
+    rounds: list[Round] = []
+    with tempfile.TemporaryDirectory() as tmp, production_logging():
         async with our_bot(Path(tmp, "warm-up.db"), texts) as (warm_up, people):
             await interleave([warm_up])
         counts = [p.updates for p in people]
         for number in range(ROUNDS):
             async with (
                 our_bot(Path(tmp, f"round{number}.db"), texts) as (ours, people),
+                our_bot(Path(tmp, f"typed{number}.db"), texts, TypedBotApi) as (
+                    typed,
+                    typed_people,
+                ),
                 bare_bot(counts, texts, outcome) as bare,
             ):
-                await interleave([ours, bare] if number % 2 == 0 else [bare, ours])
-                assert [p.updates for p in people] == counts, "ours took another path"
-                assert not ours.request.keyboards, "some interviews did not finish"
-                assert not bare.request.keyboards, "some bare conversations did not finish"
-            rounds.append((ours, bare))
+                sides = [ours, typed, bare]
+                turn = number % len(sides)  # each bot goes first in some rounds
+                await interleave(sides[turn:] + sides[:turn])
+                for crowd in (people, typed_people):
+                    assert [p.updates for p in crowd] == counts, "ours took another path"
+                for side in sides:
+                    assert not side.request.keyboards, "some interviews did not finish"
+            rounds.append((ours, typed, bare))
     report(rounds, sum(counts))
 
 
-def report(rounds: list[tuple[Side, Side]], updates: int) -> None:
+def report(rounds: list[Round], updates: int) -> None:
     median = statistics.median
     print(f"users: {USERS}, updates per run: {updates} ({updates / USERS:.1f} per user)")
-    print(f"{ROUNDS} rounds, the two bots' updates interleaved one by one; medians over rounds")
+    print(f"{ROUNDS} rounds, the bots' updates interleaved one by one; medians over rounds")
     for name, index in (
         ("PTB + crampbot adapter + engine + SQLite", 0),
-        ("bare PTB ConversationHandler, dict state", 1),
+        ("  the same with PTB's typed methods (before)", 1),
+        ("bare PTB ConversationHandler, dict state", 2),
     ):
         rate = median(per_second(r[index]) for r in rounds)
         cpu = median(cpu_us(r[index]) for r in rounds)
-        print(f"{name}: {rate:6.0f} updates/s, {cpu:5.0f} us CPU per update")
-    ours, bare = rounds[-1]
-    print(f"API calls per run: ours {ours.request.calls}, bare {bare.request.calls}")
-    print_ratios(rounds)
+        print(f"{name + ':':<46} {rate:6.0f} updates/s, {cpu:5.0f} us CPU per update")
+    ours, typed, bare = rounds[-1]
+    calls = f"ours {ours.request.calls}, before {typed.request.calls}, bare {bare.request.calls}"
+    print(f"API calls per run: {calls}")
+    for name, pairs in (
+        ("before (typed methods) / bare", [(t, b) for _, t, b in rounds]),
+        ("ours / before (typed methods)", [(o, t) for o, t, _ in rounds]),
+    ):
+        wall, cpu = ratios(pairs)
+        print(f"ratio {name}: wall {median(wall):.2f}, CPU {median(cpu):.2f} (medians)")
+    print_ratios([(o, b) for o, _, b in rounds], goal=GOAL)
 
 
 def main() -> None:

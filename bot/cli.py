@@ -1,10 +1,11 @@
-"""The ``crampbot`` command line: chat, check, graph, run, admin, config."""
+"""The ``crampbot`` command line: chat, check, graph, run, admin, config, telegram setup."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -53,6 +54,17 @@ def parser() -> argparse.ArgumentParser:
         help="sync the Discord slash commands even if they did not change",
     )
 
+    telegram = sub.add_parser("telegram", help="set up the Telegram bot for a deployment")
+    actions = telegram.add_subparsers(dest="action", required=True, metavar="ACTION")
+    setup = actions.add_parser(
+        "setup",
+        help="register the webhook and command menus once for all replicas (changes nothing "
+        "when nothing changed)",
+    )
+    setup.add_argument(
+        "--delete", action="store_true", help="delete the webhook, to run one polling process"
+    )
+
     from bot.ops.admin import add_admin_parser
 
     add_admin_parser(sub)
@@ -67,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"crampbot: error: {exc}", file=sys.stderr)
         return 2
-    quiet = args.command in ("chat", "check", "graph", "config", "admin")
+    quiet = args.command in ("chat", "check", "graph", "config", "admin", "telegram")
     configure_logging(
         "WARNING" if quiet else settings.log_level,
         settings.library_log_level,
@@ -89,8 +101,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    import os
-
     env = dict(os.environ)
     if args.store:
         env["CRAMPBOT_STORE"] = args.store
@@ -126,7 +136,38 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from bot.ops.admin import run_admin
 
         return run_admin(args, settings)
+    if args.command == "telegram":
+        return _telegram_setup(settings, args.delete)
     raise AssertionError(args.command)
+
+
+def _telegram_setup(settings: Settings, delete: bool) -> int:
+    """``crampbot telegram setup``: one line saying what was done; 1 when Telegram refused."""
+    settings.require_telegram()
+    if not delete and not settings.telegram_webhook_url:
+        raise SettingsError(
+            "telegram_webhook_url", "is not set; setup registers it (--delete removes a webhook)"
+        )
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    from telegram.error import TelegramError
+
+    from bot.app import build_app
+    from bot.platforms.telegram.registration import setup
+    from bot.runner import describe
+
+    async def work() -> str:
+        app = await build_app(settings)
+        try:
+            return await setup(app, delete)
+        finally:
+            await app.close()
+
+    try:
+        print(asyncio.run(work()))
+    except TelegramError as exc:
+        print(f"crampbot: error: Telegram did not take it: {describe(exc)}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _check(settings: Settings) -> int:

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.app import build_app
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,14 @@ async def _serve(settings: Settings, platform: str, sync: bool = False) -> int:
 
     app = await build_app(settings)
     app.sync_commands = sync
+    if platform in ("telegram", "all") and not settings.telegram_webhook_url:
+        from bot.platforms.telegram.polling import claim
+
+        try:
+            await claim(app)  # polling beside webhook replicas: refused (status 2)
+        except SettingsError:
+            await app.close()
+            raise
     serving = ["telegram", "discord"] if platform == "all" else [platform]
     endpoint = None
     if settings.health_port:

@@ -13,7 +13,7 @@ Telegram allows 64 bytes of ``callback_data`` and Discord 100 characters of
   sources, ``ds`` both), so a press is the same whenever it is delivered;
 - ``cbdm`` (:data:`DM`): Discord's "continue in DMs".
 
-Discord's components parse these with :data:`PICK`, :data:`TOGGLE` and
+Discord's click routing parses these with :data:`PICK`, :data:`TOGGLE` and
 :data:`DONE` (the kinds of :data:`BUTTON` one by one) as templates.
 
 Anything that does not parse is ``None``.
@@ -36,8 +36,8 @@ _PAYLOAD = r"(?P<payload>[a-z0-9_]{1,24})"
 
 @dataclass(frozen=True, slots=True)
 class Format:
-    """One button data format: ``template`` is the regular expression (Discord's
-    ``DynamicItem`` templates take it as is), ``layout`` the ``str.format`` that packs it."""
+    """One button data format: ``template`` is the regular expression that parses it,
+    ``layout`` the ``str.format`` that packs it."""
 
     template: str
     layout: str

@@ -14,8 +14,10 @@ is acknowledged exactly once and within 3 seconds (a second callback is a 400,
 a late one a 404, and :meth:`FakeDiscord.unacknowledged` lists the ones never
 answered); an ephemeral message is seen only by its person and edited only
 through its own interaction's token; message bodies over the limits (2000
-characters, 5 rows of 5 buttons, 25 select options, 80-character labels,
-100-character custom ids) are refused with 400 "Invalid Form Body".
+characters, 5 rows of 5 buttons or one select menu, 25 unique select options,
+80-character button labels, a label on every button, 100-character custom ids
+unique in a message, a select's min and max values within its options) are
+refused with 400 "Invalid Form Body".
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ CHANNEL_ID = 300000000000000001
 TIMESTAMP = "2026-01-01T00:00:00.000000+00:00"
 EPHEMERAL = 64
 ROW, BUTTON, SELECT = 1, 2, 3
+LINK, BUTTON_STYLES = 5, range(1, 7)
 ACK_SECONDS = 3.0
 CONTENT_MAX, ROWS_MAX, ROW_BUTTONS, SELECT_OPTIONS = 2000, 5, 5, 25
 LABEL_MAX, OPTION_MAX, CUSTOM_ID_MAX, PLACEHOLDER_MAX = 80, 100, 100, 150
@@ -690,20 +693,51 @@ def invalid(body: dict[str, Any]) -> str | None:
         if (selects and len(items) > 1) or len(items) > ROW_BUTTONS:
             return "components: a row holds one select menu or at most 5 buttons"
         for c in items:
-            ids.append(c.get("custom_id") or "")
-            if len(ids[-1]) > CUSTOM_ID_MAX or (c.get("style") != 5 and not ids[-1]):
+            link = c.get("type") == BUTTON and c.get("style") == LINK
+            custom_id = c.get("custom_id", "" if link else None)
+            if not isinstance(custom_id, str) or len(custom_id) > CUSTOM_ID_MAX:
                 return "custom_id: must be 1 to 100 characters"
-            if len(c.get("label") or "") > LABEL_MAX:
-                return "label: must be 80 or fewer in length"
+            if link != (not custom_id) or link != bool(c.get("url")):
+                return "custom_id: a link button has a url and no custom_id, others a custom_id"
+            ids.append(custom_id)
             if len(c.get("placeholder") or "") > PLACEHOLDER_MAX:
                 return "placeholder: must be 150 or fewer in length"
-            options = c.get("options")
-            if c.get("type") == SELECT and not 0 < len(options or []) <= SELECT_OPTIONS:
-                return "options: must be 1 to 25 in length"
-            if any(len(o.get("label", "")) > OPTION_MAX for o in options or []):
-                return "options.label: must be 100 or fewer in length"
+            if c.get("type") == BUTTON:
+                problem = _invalid_button(c)
+            elif c.get("type") == SELECT:
+                problem = _invalid_select(c)
+            else:
+                problem = f"components.type: {c.get('type')!r} is not a button or a select menu"
+            if problem:
+                return problem
+    ids = [i for i in ids if i]
     if len(ids) != len(set(ids)):
         return "custom_id: must be unique in a message"
+    return None
+
+
+def _invalid_button(c: dict[str, Any]) -> str | None:
+    if c.get("style") not in BUTTON_STYLES:
+        return "style: must be one of 1 to 6"
+    if not (c.get("label") or c.get("emoji")):
+        return "label: a button needs a label or an emoji"
+    if len(c.get("label") or "") > LABEL_MAX:
+        return "label: must be 80 or fewer in length"
+    return None
+
+
+def _invalid_select(c: dict[str, Any]) -> str | None:
+    options = c.get("options") or []
+    if not 0 < len(options) <= SELECT_OPTIONS:
+        return "options: must be 1 to 25 in length"
+    if any(not 0 < len(o.get("label") or "") <= OPTION_MAX for o in options):
+        return "options.label: must be 1 to 100 in length"
+    values = [o.get("value") or "" for o in options]
+    if any(not 0 < len(v) <= OPTION_MAX for v in values) or len(set(values)) != len(values):
+        return "options.value: must be 1 to 100 in length and unique"
+    least, most = c.get("min_values", 1), c.get("max_values", 1)
+    if not 0 <= least <= most <= len(options):
+        return "min_values, max_values: 0 <= min <= max <= the number of options"
     return None
 
 

@@ -10,7 +10,9 @@ It is as strict as the platform where the bot could go wrong: every callback
 query must be answered, once (:meth:`FakeBotApi.unanswered` lists the ones
 that were not); an edit that changes nothing is "message is not modified";
 texts, buttons, callback data and toast texts have Telegram's limits; a reply
-must name a message of its chat.
+must name a message of its chat. It keeps the webhook ``setWebhook`` set
+(``getWebhookInfo`` shows it, ``deleteWebhook`` removes it) and, as Telegram
+does, refuses ``getUpdates`` with 409 while a webhook is set.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ CALLBACK_DATA_BYTES = 64
 ANSWER_TEXT_LIMIT = 200
 BUTTONS_PER_ROW = 8
 BUTTONS_PER_KEYBOARD = 100
+CONFLICT = "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
 QUERY_INVALID = "query is too old and response timeout expired or query ID is invalid"
 TAGS = {
     "b": "bold",
@@ -136,6 +139,8 @@ class Call:
     method: str
     params: dict[str, Any]
     failed: str | None = None
+    result: Any = None
+    """What the fake answered (for sendMessage, the message with its id)."""
 
 
 @dataclass
@@ -153,6 +158,7 @@ class FakeBotApi:
         self.chat_types: dict[int, str] = {}
         self.queries: dict[str, int] = {}  # callback query id -> times answered
         self.incoming: set[tuple[int, int]] = set()  # (chat, message) the people sent
+        self.webhook: dict[str, Any] = {}  # what setWebhook set: url, secret_token, ...
         self.port = 0
         self._updates: list[dict[str, Any]] = []
         self._faults: dict[str, list[_Fault]] = {}
@@ -260,9 +266,13 @@ class FakeBotApi:
         if fault is not None:
             return self._fail(request, fault)
         if method == "getUpdates":
+            if self.webhook:
+                call.failed = "409 conflict"
+                return _error(409, CONFLICT)
             return _ok(await self._get_updates(params))
         try:
-            return _ok(self._answer(method, params))
+            call.result = self._answer(method, params)
+            return _ok(call.result)
         except ValueError as exc:
             call.failed = f"400 {exc}"  # refused as Telegram would: not among the sent calls
             return _error(400, f"Bad Request: {exc}")
@@ -328,7 +338,16 @@ class FakeBotApi:
             return message
         if method == "answerCallbackQuery":
             return self._answer_query(params)
-        return True  # setMyCommands, deleteWebhook, setWebhook, ...
+        if method == "setWebhook":
+            self.webhook = params
+        elif method == "deleteWebhook":
+            self.webhook = {}
+        elif method == "getWebhookInfo":
+            url = self.webhook.get("url", "")
+            allowed = self.webhook.get("allowed_updates")
+            info = {"url": url, "has_custom_certificate": False, "pending_update_count": 0}
+            return info | ({"allowed_updates": allowed} if allowed else {})
+        return True  # setMyCommands, ...
 
     def _answer_query(self, params: dict[str, Any]) -> bool:
         query = str(params.get("callback_query_id"))

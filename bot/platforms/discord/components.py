@@ -1,27 +1,34 @@
-"""Persistent Discord components: buttons and select menus that survive a restart.
+"""Discord components: each question's and outcome's buttons built once, clicks routed by custom_id.
 
-Their ``custom_id`` formats are the ones declared in :mod:`bot.platforms.buttons`;
-discord.py parses them back with the same templates (``DynamicItem``), so state
-lives in the id and the stored conversation, and nothing is kept per message.
+The ``custom_id`` formats are the ones declared in :mod:`bot.platforms.buttons`.
+A click is decoded from its id alone (:func:`dispatch`), so nothing is kept per
+message and a click on a message sent before a restart still works. The rows
+for a question or an outcome are built once per what they show (the cache key
+is every input) as a *stopped* ``discord.ui.View``: discord.py serializes its
+components, but never keeps it in its view store nor starts a timeout for it.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Any, Literal, Protocol, cast
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal, Protocol
 
 import discord
 
 from bot.platforms import buttons
 from bot.platforms.discord import render
-from dialogs import Question
+from dialogs import Option, Question
 
 Action = Literal["answer", "toggle", "done"]
 ROWS, PER_ROW = 5, 5
+CACHED = 1024
+"""Views kept per process, the latest used (about 5 KB each): steps differ between people."""
+BUTTON, SELECT = discord.ComponentType.button.value, discord.ComponentType.select.value
 
 
 class Handlers(Protocol):
-    """What the components call on the client (:class:`~bot.platforms.discord.messenger.CrampClient`)."""
+    """What a click calls on the client (:class:`~bot.platforms.discord.messenger.CrampClient`)."""
 
     async def press(
         self,
@@ -37,195 +44,48 @@ class Handlers(Protocol):
     async def expand(self, interaction: discord.Interaction[Any], step: int, view: str) -> None: ...
 
 
-def _handlers(interaction: discord.Interaction[Any]) -> Handlers:
-    return cast(Handlers, interaction.client)
+Call = Callable[
+    [Handlers, discord.Interaction[Any], dict[str, str], tuple[str, ...]], Awaitable[None]
+]
 
 
-def _label(item: discord.ui.Item[Any], fallback: str) -> str:
-    return getattr(item, "label", None) or fallback
+def _press(action: Action) -> Call:
+    def call(
+        on: Handlers, interaction: discord.Interaction[Any], f: dict[str, str], _: tuple[str, ...]
+    ) -> Awaitable[None]:
+        chosen = () if action == "done" else (f["payload"],)
+        return on.press(interaction, f["question"], int(f["step"]), chosen, action)
+
+    return call
 
 
-class PickButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=buttons.PICK.template):
-    """One option of a single-choice question or prompt."""
-
-    def __init__(self, question: str, step: int, option: str, label: str, row: int = 0) -> None:
-        data = buttons.PICK.pack(step=step, question=question, payload=option)
-        button: discord.ui.Button[Any] = discord.ui.Button(
-            label=render.cut(label, render.LABEL_MAX), custom_id=data, row=row
-        )
-        super().__init__(button)
-        self.question, self.step, self.option = question, step, option
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> PickButton:
-        label = _label(item, match["payload"])
-        return cls(match["question"], int(match["step"]), match["payload"], label)
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _handlers(interaction).press(interaction, self.question, self.step, (self.option,))
-
-
-class TickButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=buttons.TOGGLE.template):
-    """One option of a multi-choice question: ticks or unticks it in the stored draft."""
-
-    def __init__(
-        self, question: str, step: int, option: str, label: str, ticked: bool, row: int = 0
-    ) -> None:
-        data = buttons.TOGGLE.pack(step=step, question=question, payload=option)
-        style = discord.ButtonStyle.success if ticked else discord.ButtonStyle.secondary
-        shown = render.cut(f"✓ {label}" if ticked else label, render.LABEL_MAX)
-        button: discord.ui.Button[Any] = discord.ui.Button(
-            label=shown, custom_id=data, style=style, row=row
-        )
-        super().__init__(button)
-        self.question, self.step, self.option = question, step, option
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> TickButton:
-        label = _label(item, match["payload"])
-        return cls(match["question"], int(match["step"]), match["payload"], label, False)
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        handlers = _handlers(interaction)
-        await handlers.press(interaction, self.question, self.step, (self.option,), "toggle")
-
-
-class DoneButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=buttons.DONE.template):
-    """Submits the ticks stored for a multi-choice question."""
-
-    def __init__(self, question: str, step: int, label: str, row: int = 0) -> None:
-        data = buttons.DONE.pack(step=step, question=question)
-        button: discord.ui.Button[Any] = discord.ui.Button(
-            label=label, custom_id=data, style=discord.ButtonStyle.primary, row=row
-        )
-        super().__init__(button)
-        self.question, self.step = question, step
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> DoneButton:
-        return cls(match["question"], int(match["step"]), _label(item, "Done"))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _handlers(interaction).press(interaction, self.question, self.step, (), "done")
-
-
-class ChoiceSelect(
-    discord.ui.DynamicItem[discord.ui.Select[Any]], template=buttons.SELECT.template
-):
-    """A question with more options than fit as buttons: one select menu, answered at once."""
-
-    def __init__(
-        self,
-        question: str,
-        step: int,
-        options: list[discord.SelectOption],
-        max_values: int,
-        placeholder: str,
-    ) -> None:
-        select: discord.ui.Select[Any] = discord.ui.Select(
-            custom_id=buttons.SELECT.pack(step=step, question=question),
-            options=options,
-            placeholder=render.cut(placeholder, render.PLACEHOLDER_MAX),
-            min_values=1,
-            max_values=max_values,
-        )
-        super().__init__(select)
-        self.question, self.step = question, step
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> ChoiceSelect:
-        options = list(getattr(item, "options", []))
-        most, placeholder = getattr(item, "max_values", 1), getattr(item, "placeholder", None)
-        return cls(match["question"], int(match["step"]), options, most, placeholder or "")
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        chosen = tuple(self.item.values)
-        await _handlers(interaction).press(interaction, self.question, self.step, chosen)
-
-
-class DmButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=buttons.DM.template):
-    """On the interview message in a server: carry on the interview in DMs."""
-
-    def __init__(self, label: str, row: int = 0) -> None:
-        super().__init__(discord.ui.Button(label=label, custom_id=buttons.DM.pack(), row=row))
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> DmButton:
-        # The label is only needed to rebuild the item; the callback does not read it.
-        return cls(_label(item, "DM"))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _handlers(interaction).move_to_dm(interaction)
-
-
-class ExpandButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=buttons.OUTCOME.template
-):
-    """ "More details" or "Sources" on an outcome: shows ``view`` of it in place."""
-
-    def __init__(self, step: int, view: str, label: str) -> None:
-        data = buttons.OUTCOME.pack(step=step, view=view)
-        super().__init__(discord.ui.Button(label=label, custom_id=data))
-        self.step, self.shows = step, view
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> ExpandButton:
-        return cls(int(match["step"]), match["view"], _label(item, match["view"]))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _handlers(interaction).expand(interaction, self.step, self.shows)
-
-
-COMPONENTS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
-    PickButton,
-    TickButton,
-    DoneButton,
-    ChoiceSelect,
-    DmButton,
-    ExpandButton,
+ROUTES: tuple[tuple[buttons.Format, int, Call], ...] = (
+    (buttons.PICK, BUTTON, _press("answer")),
+    (buttons.TOGGLE, BUTTON, _press("toggle")),
+    (buttons.DONE, BUTTON, _press("done")),
+    (
+        buttons.SELECT,
+        SELECT,
+        lambda on, i, f, values: on.press(i, f["question"], int(f["step"]), values),
+    ),
+    (buttons.DM, BUTTON, lambda on, i, f, _: on.move_to_dm(i)),
+    (buttons.OUTCOME, BUTTON, lambda on, i, f, _: on.expand(i, int(f["step"]), f["view"])),
 )
-"""Every persistent component; a ``custom_id`` none of them parses is not ours (any more)."""
+"""Every component of ours: its format, its component type and what a click on it calls."""
 
 
-def known(custom_id: str) -> bool:
-    """Whether a handler here takes a click on ``custom_id``."""
-    return any(c.__discord_ui_compiled_template__.fullmatch(custom_id) for c in COMPONENTS)
+async def dispatch(handlers: Handlers, interaction: discord.Interaction[Any]) -> bool:
+    """Run the handler of a component interaction; ``False`` when its id is not ours (any more)."""
+    data: dict[str, Any] = dict(interaction.data or {})
+    custom_id, kind = data.get("custom_id"), data.get("component_type")
+    raw = data.get("values")
+    values = tuple(v for v in raw if isinstance(v, str)) if isinstance(raw, list) else ()
+    for pattern, component_type, call in ROUTES:
+        fields = pattern.parse(custom_id) if kind == component_type else None
+        if fields is not None:
+            await call(handlers, interaction, fields, values[: render.SELECT_MAX])
+            return True
+    return False
 
 
 def question_view(
@@ -236,38 +96,95 @@ def question_view(
     In DMs (``numbered``) the labels carry the numbers a person may type. A
     question with more options than fit in the rows gets one select menu.
     """
+    placeholder = question.hint or question.text
+    return _question_view(
+        question.id,
+        question.step,
+        question.options,
+        question.multi,
+        question.selected,
+        placeholder,
+        numbered,
+        done,
+        dm,
+    )
+
+
+@functools.lru_cache(maxsize=CACHED)
+def _question_view(
+    question: str,
+    step: int,
+    options: tuple[Option, ...],
+    multi: bool,
+    selected: tuple[str, ...],
+    placeholder: str,
+    numbered: bool,
+    done: str,
+    dm: str | None,
+) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    options = question.options
     rows = -(-len(options) // PER_ROW)
-    controls = rows if question.multi or dm else None
+    controls = rows if multi or dm else None
     if rows + (controls is not None) > ROWS:
-        items = render.select_options(question)[: render.SELECT_MAX]
-        most = len(items) if question.multi else 1
-        placeholder = question.hint or question.text
-        view.add_item(ChoiceSelect(question.id, question.step, items, most, placeholder))
+        items = [
+            discord.SelectOption(label=render.cut(o.label, render.OPTION_MAX), value=o.id)
+            for o in options[: render.SELECT_MAX]
+        ]
+        select: discord.ui.Select[Any] = discord.ui.Select(
+            custom_id=buttons.SELECT.pack(step=step, question=question),
+            options=items,
+            placeholder=render.cut(placeholder, render.PLACEHOLDER_MAX),
+            min_values=1,
+            max_values=len(items) if multi else 1,
+        )
+        view.add_item(select)
         controls = 1 if dm else None
     else:
         for i, option in enumerate(options):
             label = f"{i + 1}. {option.label}" if numbered else option.label
-            row = i // PER_ROW
-            if question.multi:
-                ticked = option.id in question.selected
-                view.add_item(TickButton(question.id, question.step, option.id, label, ticked, row))
-            else:
-                view.add_item(PickButton(question.id, question.step, option.id, label, row))
-        if question.multi and controls is not None:
-            view.add_item(DoneButton(question.id, question.step, done, controls))
+            fields = {"step": step, "question": question, "payload": option.id}
+            if not multi:
+                view.add_item(_button(label, buttons.PICK.pack(**fields), i // PER_ROW))
+                continue
+            ticked = option.id in selected
+            style = discord.ButtonStyle.success if ticked else discord.ButtonStyle.secondary
+            shown = f"✓ {label}" if ticked else label
+            view.add_item(_button(shown, buttons.TOGGLE.pack(**fields), i // PER_ROW, style))
+        if multi and controls is not None:
+            data = buttons.DONE.pack(step=step, question=question)
+            view.add_item(_button(done, data, controls, discord.ButtonStyle.primary))
     if dm is not None and controls is not None:
-        view.add_item(DmButton(dm, controls))
-    return view
+        view.add_item(_button(dm, buttons.DM.pack(), controls))
+    return _sealed(view)
 
 
+@functools.lru_cache(maxsize=CACHED)
 def outcome_view(step: int, view: str, details: str, sources: str) -> discord.ui.View | None:
     """The buttons that expand an outcome shown as ``view``; ``None`` once fully expanded."""
     more, cited = render.expanded(view)
-    buttons_view = discord.ui.View(timeout=None)
+    shown = discord.ui.View(timeout=None)
     if not more:
-        buttons_view.add_item(ExpandButton(step, render.view_name(True, cited), details))
+        data = buttons.OUTCOME.pack(step=step, view=render.view_name(True, cited))
+        shown.add_item(_button(details, data))
     if not cited:
-        buttons_view.add_item(ExpandButton(step, render.view_name(more, True), sources))
-    return buttons_view if buttons_view.children else None
+        data = buttons.OUTCOME.pack(step=step, view=render.view_name(more, True))
+        shown.add_item(_button(sources, data))
+    return _sealed(shown) if shown.children else None
+
+
+def _button(
+    label: str,
+    custom_id: str,
+    row: int | None = None,
+    style: discord.ButtonStyle = discord.ButtonStyle.secondary,
+) -> discord.ui.Button[Any]:
+    return discord.ui.Button(
+        label=render.cut(label, render.LABEL_MAX), custom_id=custom_id, style=style, row=row
+    )
+
+
+def _sealed(view: discord.ui.View) -> discord.ui.View:
+    """``view`` stopped: sent as often as needed, it is never stored or timed by discord.py
+    (its clicks reach ``on_interaction``, see :func:`dispatch`)."""
+    view.stop()
+    return view

@@ -157,7 +157,8 @@ class Screen:
                 await self.fill(lines)
                 lines = []
             where = await self.send([*lines, text], view=view)
-        if where is not None:
+        # Edited in place (a click in a server), the copy is already the one on record.
+        if where is not None and str(where) != question.previous:
             await self.client.app.engine.shown(self.key, str(where), question.step)
 
     async def outcome(self, outcome: Outcome, lines: list[str]) -> None:

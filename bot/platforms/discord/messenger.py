@@ -31,7 +31,7 @@ from bot.ops.startup import log_started
 from bot.platforms.chat import OperatorCommands, pack
 from bot.platforms.discord import render
 from bot.platforms.discord.command_sync import sync_if_changed
-from bot.platforms.discord.components import COMPONENTS, Action, known, outcome_view
+from bot.platforms.discord.components import Action, dispatch, outcome_view
 from bot.platforms.discord.delivery import Ref, Screen
 from bot.settings import Settings
 from dialogs import ConversationKey, Incoming, Outcome, Reply
@@ -91,8 +91,7 @@ class CrampClient(discord.Client):
         _add_commands(self)
 
     async def setup_hook(self) -> None:
-        """Register the persistent components and sync the slash commands."""
-        self.add_dynamic_items(*COMPONENTS)
+        """Sync the slash commands (component clicks need no registration: see ``on_interaction``)."""
         await self.tree.set_translator(ContentTranslator(self.app))
         guild = self.app.settings.discord_guild
         target = discord.Object(int(guild)) if guild else None
@@ -113,14 +112,14 @@ class CrampClient(discord.Client):
 
     # -- events ----------------------------------------------------------
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
-        """Acknowledge a click on a component no handler knows (left by an older bot) with a notice.
+        """Route a component click by its ``custom_id``; one no handler knows (left by an
+        older bot, or forged) gets a notice, without which Discord shows "This interaction failed".
 
-        Without it Discord shows the person "This interaction failed".
+        No view is registered with discord.py, so it answers none of these itself.
         """
         if interaction.type is not discord.InteractionType.component:
             return
-        data: dict[str, Any] = dict(interaction.data or {})
-        if known(str(data.get("custom_id", ""))):
+        if await dispatch(self, interaction):
             return
         async with self.handling(interaction):
             texts = self.app.engine.texts(_locale(interaction))

@@ -88,25 +88,6 @@ def expanded(view: str) -> tuple[bool, bool]:
     return next((shown for shown, name in VIEWS.items() if name == view), (False, False))
 
 
-def select_options(question: Question) -> list[discord.SelectOption]:
-    return [
-        discord.SelectOption(label=cut(o.label, OPTION_MAX), value=o.id) for o in question.options
-    ]
-
-
-def disabled(message: discord.Message) -> discord.ui.View:
-    """The components of ``message``, all disabled, for showing an answered question.
-
-    The view is stopped so discord.py does not keep it in its view store.
-    """
-    view = discord.ui.View.from_message(message, timeout=None)
-    for item in view.children:
-        if isinstance(item, discord.ui.Button | discord.ui.Select):
-            item.disabled = True
-    view.stop()
-    return view
-
-
 def outcome_messages(outcome: Outcome, texts: Texts, view: str = "ds") -> list[list[discord.Embed]]:
     """The outcome as embeds, grouped into messages, each within Discord's embed limits.
 

@@ -20,9 +20,8 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from telegram import (
-    BotCommandScopeAllGroupChats,
-    BotCommandScopeAllPrivateChats,
     CallbackQuery,
+    InlineKeyboardMarkup,
     Message,
     ReplyParameters,
     Update,
@@ -47,12 +46,11 @@ from bot.ops.startup import log_started
 from bot.platforms import buttons
 from bot.platforms.chat import OperatorCommands, topics_menu
 from bot.platforms.flood import FloodGate
+from bot.platforms.telegram import polling, registration
+from bot.platforms.telegram.botapi import BotApi, Location
 from bot.platforms.telegram.fairness import FairUpdates, PerChatLimiter
 from bot.platforms.telegram.render import (
-    GROUP_COMMANDS,
-    PRIVATE_COMMANDS,
     answered_html,
-    commands,
     factsheet_html,
     invite_markup,
     keyboard,
@@ -70,7 +68,6 @@ HTML = ParseMode.HTML
 SEND_ATTEMPTS = 3
 BACKOFF_SECONDS = 0.2
 RATE_LIMIT_RETRIES = 3
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 T = TypeVar("T")
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -100,12 +97,17 @@ class _Where:
     reply_to: int | None = None
 
 
-def ref(message: Message) -> str:
+def ref(at: Location) -> str:
     """The reference a record keeps to a message: ``chat_id/message_id``."""
-    return f"{message.chat_id}/{message.message_id}"
+    return f"{at[0]}/{at[1]}"
 
 
-def parse_ref(text: str | None) -> tuple[int, int] | None:
+def located(message: Message) -> Location:
+    """Where a message PTB parsed (an update's) is."""
+    return message.chat_id, message.message_id
+
+
+def parse_ref(text: str | None) -> Location | None:
     """``(chat_id, message_id)`` of a reference; ``None`` for none or anything malformed."""
     chat, _, message = (text or "").partition("/")
     try:
@@ -117,16 +119,21 @@ def parse_ref(text: str | None) -> tuple[int, int] | None:
 class TelegramMessenger:
     """Handlers for one Application: translate updates, call the engine, render its replies."""
 
-    def __init__(self, app: App, operators: OperatorCommands | None = None) -> None:
+    def __init__(
+        self, app: App, operators: OperatorCommands | None = None, api: type[BotApi] = BotApi
+    ) -> None:
         self.engine = app.engine
         self.operators = operators
         self.bot: Any = None
+        self._make_api = api
+        self.api: BotApi  # set by install(), over the Application's bot
         # update id -> still fine, for updates the webhook waits for (it answers 500 on a failure).
         self._watched: dict[int, bool] = {}
 
     def install(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         """Register the handlers, the error handler and (if offered) the operators' notifier."""
         self.bot = application.bot
+        self.api = self._make_api(application.bot)
         # Button presses first: they are most updates, and PTB tries handlers in order.
         handlers: list[Any] = [
             CallbackQueryHandler(self.on_press),
@@ -148,7 +155,7 @@ class TelegramMessenger:
         """Typed answers and commands in a private chat go to the engine as typed."""
         message, user = update.effective_message, update.effective_user
         assert message is not None and message.text is not None and user is not None
-        log.info("update %s: private message", update.update_id)
+        log.debug("update %s: private message", update.update_id)
         key = ConversationKey(platform=PLATFORM, user=str(user.id))
         event = Incoming.from_text(message.text, event_id=str(update.update_id))
         replies = await self.engine.handle(key, event, user.language_code)
@@ -158,7 +165,7 @@ class TelegramMessenger:
         """A sticker, photo, voice note, ... in a private chat: a short reply saying what works."""
         message, user = update.effective_message, update.effective_user
         assert message is not None and user is not None
-        log.info("update %s: private message without text", update.update_id)
+        log.debug("update %s: private message without text", update.update_id)
         texts = await self._texts(user)
         await self._send(_where(message), texts.messages["not_text"])
 
@@ -166,7 +173,7 @@ class TelegramMessenger:
         """A button press; the query is always answered, so no spinner is left hanging."""
         query = update.callback_query
         assert query is not None
-        log.info("update %s: button press", update.update_id)
+        log.debug("update %s: button press", update.update_id)
         notice = None
         try:
             notice = await self._press(update.update_id, query)
@@ -177,7 +184,7 @@ class TelegramMessenger:
         """Apply a press; return the notice for the callback answer (a toast), if any."""
         message = query.message
         if not isinstance(message, Message) or message.chat.type != ChatType.PRIVATE:
-            log.info("update %s: ignored button data", update_id)
+            log.debug("update %s: ignored button data", update_id)
             return None
         locale = query.from_user.language_code
         key = ConversationKey(platform=PLATFORM, user=str(query.from_user.id))
@@ -187,9 +194,9 @@ class TelegramMessenger:
             return await self._expand(where, message, int(view["step"]), view["view"], locale)
         press = buttons.decode(query.data)
         if press is None:
-            log.info("update %s: ignored button data", update_id)
+            log.debug("update %s: ignored button data", update_id)
             return None
-        event = press.incoming(str(update_id), ref(message))
+        event = press.incoming(str(update_id), ref(located(message)))
         replies = await self.engine.handle(key, event, locale)
         ticked = (press.question, press.step) if press.kind == "toggle" else None
         return await self._show(where, replies, locale, message, ticked)
@@ -203,15 +210,15 @@ class TelegramMessenger:
         texts = self.engine.texts_of(current, locale)
         outcome = next((r for r in current if isinstance(r, Outcome)), None)
         if outcome is None or outcome.step != step:
-            await self._clear(where, ref(message))
+            await self._clear(where, ref(located(message)))
             return texts.messages["closed"]
         first, *rest = outcome_html(outcome, texts, view)
         markup = outcome_markup(outcome, texts, view)
         await self._edit(
             where,
-            (message.chat_id, message.message_id),
-            lambda chat, at: self.bot.edit_message_text(
-                first, chat, at, parse_mode=HTML, reply_markup=markup
+            located(message),
+            lambda chat, at: self.api.edit_text(
+                chat, at, first, parse_mode=HTML, reply_markup=markup
             ),
         )
         for part in rest:
@@ -222,7 +229,7 @@ class TelegramMessenger:
         """``/cramps`` (or /start, /help) in a group: a deep link to the private chat, no more."""
         message, user = update.effective_message, update.effective_user
         assert message is not None and user is not None
-        log.info("update %s: group invite", update.update_id)
+        log.debug("update %s: group invite", update.update_id)
         texts = await self._texts(user)
         url = create_deep_linked_url(self.bot.username, "cramps")
         markup = invite_markup(url, texts)
@@ -238,7 +245,7 @@ class TelegramMessenger:
         """``/crampinfo TOPIC``: a public fact sheet; without a known topic, the topics."""
         message, user = update.effective_message, update.effective_user
         assert message is not None and user is not None
-        log.info("update %s: fact sheet", update.update_id)
+        log.debug("update %s: fact sheet", update.update_id)
         texts = await self._texts(user)
         topic = context.args[0] if context.args else ""
         sheet = self.engine.factsheet(topic, texts.locale) if topic else None
@@ -259,7 +266,7 @@ class TelegramMessenger:
         message, user = update.effective_message, update.effective_user
         assert message is not None and message.text is not None and user is not None
         assert self.operators is not None
-        log.info("update %s: operator command", update.update_id)
+        log.debug("update %s: operator command", update.update_id)
         args = Incoming.from_text(message.text).args
         private = message.chat.type == ChatType.PRIVATE
         origin = f"telegram {message.chat.type} chat {message.chat_id}"
@@ -341,9 +348,7 @@ class TelegramMessenger:
                     await self._send(where, part, parse_mode=HTML)
                 await self._shown(where, sent, reply.step)
             elif reply.kind == "answered":
-                await self._mark_answered(
-                    where, reply.previous, reply.question, reply.text, texts.locale
-                )
+                await self._mark_answered(where, reply.previous, reply.question, reply.text, texts)
             elif reply.kind in ("closed", "notice") and pressed is not None:
                 notice = reply.text
                 await self._clear(where, reply.previous)
@@ -356,19 +361,17 @@ class TelegramMessenger:
         self, where: _Where, question: Question, texts: Texts, pressed: Message
     ) -> None:
         """A tick: redraw the ticks on the copy the record names (or the one pressed)."""
-        target = parse_ref(question.previous) or (pressed.chat_id, pressed.message_id)
+        target = parse_ref(question.previous) or located(pressed)
         markup = keyboard(question, texts)
         await self._edit(
             where,
             target,
-            lambda chat, message: self.bot.edit_message_reply_markup(
-                chat, message, reply_markup=markup
-            ),
+            lambda chat, message: self.api.edit_markup(chat, message, markup),
         )
         if question.previous is None:
-            await self._shown(where, pressed, question.step)
+            await self._shown(where, located(pressed), question.step)
 
-    async def _shown(self, where: _Where, sent: Message | None, step: int) -> None:
+    async def _shown(self, where: _Where, sent: Location | None, step: int) -> None:
         """Note in the record where the question (or outcome) of ``step`` is shown."""
         if sent is not None and where.key is not None:
             await self.engine.shown(where.key, ref(sent), step)
@@ -379,18 +382,18 @@ class TelegramMessenger:
         previous: str | None,
         question: str | None,
         answer: str,
-        locale: str | None,
+        texts: Texts,
     ) -> None:
         """Edit the answered question's message to show the answer, without buttons."""
-        asked = self.engine.question(question, 0, locale) if question else None
+        asked = texts.question_text.get(question) if question else None
         if asked is None:
             await self._clear(where, previous)
             return
-        html = answered_html(asked.text, answer)
+        html = answered_html(asked, answer)
         await self._edit(
             where,
             parse_ref(previous),
-            lambda chat, message: self.bot.edit_message_text(html, chat, message, parse_mode=HTML),
+            lambda chat, message: self.api.edit_text(chat, message, html, parse_mode=HTML),
         )
 
     async def _clear(self, where: _Where, previous: str | None) -> None:
@@ -398,7 +401,7 @@ class TelegramMessenger:
         await self._edit(
             where,
             parse_ref(previous),
-            lambda chat, message: self.bot.edit_message_reply_markup(chat, message),
+            lambda chat, message: self.api.edit_markup(chat, message),
         )
 
     async def _edit(
@@ -411,28 +414,41 @@ class TelegramMessenger:
         if target is None:
             return
         chat, message = target
+        if chat != where.chat_id:
+            where = replace(where, chat_id=chat)
         try:
-            await self._call(replace(where, chat_id=chat), lambda c: action(c, message))
+            await self._call(where, lambda c: action(c, message))
         except BadRequest as exc:  # deleted, too old to edit, another chat: nothing to clear
             log.debug("a stale message reference was not edited: %s", type(exc).__name__)
 
     async def _answer(self, query: CallbackQuery, notice: str | None) -> None:
+        """Answer a button press, with ``notice`` as its toast; a too old query is only logged."""
+        text = notice[:200] if notice else None
         try:
-            await self._call(
-                _Where(0), lambda _chat: query.answer(notice[:200] if notice else None)
-            )
+            await self._call(_Where(0), lambda _chat: self.api.answer(query.id, text))
         except BadRequest as exc:  # e.g. the query is too old to answer
             log.info("callback query not answered: %s", type(exc).__name__)
 
-    async def _send(self, where: _Where, text: str, **kwargs: Any) -> Message | None:
+    async def _send(
+        self,
+        where: _Where,
+        text: str,
+        parse_mode: str | None = None,
+        reply_markup: InlineKeyboardMarkup | None = None,
+    ) -> Location | None:
+        """Send a message; where it went, or None when the chat is unreachable."""
+        reply = None
         if where.reply_to is not None:
-            kwargs["reply_parameters"] = ReplyParameters(
-                where.reply_to, allow_sending_without_reply=True
-            )
+            reply = ReplyParameters(where.reply_to, allow_sending_without_reply=True)
         return await self._call(
             where,
-            lambda chat: self.bot.send_message(
-                chat, text, message_thread_id=where.thread, **kwargs
+            lambda chat: self.api.send(
+                chat,
+                text,
+                parse_mode=parse_mode,
+                reply_markup=reply_markup,
+                message_thread_id=where.thread,
+                reply_parameters=reply,
             ),
         )
 
@@ -485,6 +501,7 @@ def build_application(
     operators: OperatorCommands | None = None,
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] | None = None,
     rate_limiter: BaseRateLimiter[Any] | None = None,
+    api: type[BotApi] = BotApi,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """Build the Application with our handlers; updates run concurrently, fairly.
 
@@ -493,9 +510,10 @@ def build_application(
     overall, 20 a minute per group; callback answers are not limited), a 429
     pausing only its own chat, retried up to three times; that limit is
     Telegram's ceiling, not ours. A benchmark of our own cost passes
-    ``PerChatLimiter(overall_max_rate=0, group_max_rate=0)``.
+    ``PerChatLimiter(overall_max_rate=0, group_max_rate=0)``, and ``api`` to
+    weigh PTB's typed methods against our :class:`BotApi`.
     """
-    return _build(app, operators, builder, rate_limiter)[0]
+    return _build(app, operators, builder, rate_limiter, api)[0]
 
 
 def _build(
@@ -503,9 +521,10 @@ def _build(
     operators: OperatorCommands | None = None,
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] | None = None,
     rate_limiter: BaseRateLimiter[Any] | None = None,
+    api: type[BotApi] = BotApi,
 ) -> tuple[Application[Any, Any, Any, Any, Any, Any], TelegramMessenger]:
     settings = app.settings
-    messenger = TelegramMessenger(app, operators)
+    messenger = TelegramMessenger(app, operators, api)
     builder = (builder or ApplicationBuilder()).token(settings.telegram_token)
     builder = builder.rate_limiter(rate_limiter or PerChatLimiter(max_retries=RATE_LIMIT_RETRIES))
     builder = builder.concurrent_updates(FairUpdates(FloodGate(), messenger.on_dropped))
@@ -516,33 +535,27 @@ def _build(
     return application, messenger
 
 
-async def set_commands(application: Application[Any, Any, Any, Any, Any, Any], app: App) -> None:
-    """Register the command menus: the interview's in private chats, the public ones in groups."""
-    default = app.engine.texts(app.settings.locale)
-    for texts in [default, *(t for t in app.engine.locales.values() if t is not default)]:
-        language = None if texts is default else texts.locale
-        for names, scope in (
-            (PRIVATE_COMMANDS, BotCommandScopeAllPrivateChats()),
-            (GROUP_COMMANDS, BotCommandScopeAllGroupChats()),
-        ):
-            await application.bot.set_my_commands(
-                commands(texts, names), scope=scope, language_code=language
-            )
+async def serve(
+    app: App,
+    stop: asyncio.Event,
+    operators: OperatorCommands | None = None,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
+) -> None:
+    """Run the bot (long polling, or our webhook server when configured) until ``stop`` is set.
 
-
-async def serve(app: App, stop: asyncio.Event, operators: OperatorCommands | None = None) -> None:
-    """Run the bot (long polling, or our webhook server when configured) until ``stop`` is set."""
+    A webhook replica listens first, then registers (once per deployment, see
+    :mod:`~bot.platforms.telegram.registration`). Polling first claims its lease
+    on a shared store (:mod:`~bot.platforms.telegram.polling`), or is refused.
+    ``rate_limiter`` as for :func:`build_application` (a benchmark switches the limits off).
+    """
     settings = app.settings
     settings.require_telegram()
-    application, messenger = _build(app, operators)
+    application, messenger = _build(app, operators, rate_limiter=rate_limiter)
     updater = application.updater
     assert updater is not None
     webhook: WebhookServer | None = None
+    holding: asyncio.Task[None] | None = None
     async with application:
-        try:
-            await set_commands(application, app)
-        except TelegramError as exc:
-            log.warning("could not register the command menus: %s", type(exc).__name__)
         await application.start()
         try:
             if settings.telegram_webhook_url:
@@ -555,13 +568,13 @@ async def serve(app: App, stop: asyncio.Event, operators: OperatorCommands | Non
                     port=settings.telegram_webhook_port,
                 )
                 await webhook.start()
-                await application.bot.set_webhook(
-                    settings.telegram_webhook_url,
-                    secret_token=settings.telegram_webhook_secret,
-                    allowed_updates=ALLOWED_UPDATES,
-                )
+                await registration.register_once(application.bot, app)
             else:
-                await updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+                await polling.claim(app)
+                holding = asyncio.create_task(polling.hold(app, stop), name="polling lease")
+                await registration.register_once(application.bot, app)
+                await updater.start_polling(allowed_updates=registration.ALLOWED_UPDATES)
+                await registration.forget_webhook(app)  # starting to poll deleted it
                 log.info("telegram: long polling")
             listening = webhook
             app.connected[PLATFORM] = lambda: (
@@ -578,3 +591,6 @@ async def serve(app: App, stop: asyncio.Event, operators: OperatorCommands | Non
                 await updater.stop()
             if application.running:
                 await application.stop()
+            if holding is not None:
+                holding.cancel()
+                await asyncio.gather(holding, return_exceptions=True)

@@ -43,22 +43,41 @@ button, and the question's message lists every option in full."""
 
 def numbered(question: Question) -> bool:
     """Whether ``question`` lists its options in the message (some label is too long for a button)."""
-    return any(len(o.label) > BUTTON_CHARS - len(CHECKED) for o in question.options)
+    return _numbered(question.options)
+
+
+def _numbered(options: Sequence[Option]) -> bool:
+    return any(len(o.label) > BUTTON_CHARS - len(CHECKED) for o in options)
 
 
 def question_html(question: Question, texts: Texts) -> str:
     """The progress line, the question in bold, its hint in italics and, when some labels are
     too long for a button, every option numbered in full."""
+    progress = texts.messages["progress"] if question.total else ""
+    return _question_html(
+        question.text, question.hint, question.options, question.number, question.total, progress
+    )
+
+
+@lru_cache(maxsize=1024)
+def _question_html(
+    text: str,
+    hint: str | None,
+    options: tuple[Option, ...],
+    number: int,
+    total: int,
+    progress: str,
+) -> str:
+    # Cached by everything it is drawn from: people at the same question see the same text.
     lines = []
-    if question.total:
-        progress = texts.messages["progress"].format(number=question.number, total=question.total)
-        lines.append(f"<i>{escape(progress)}</i>")
-    lines.append(f"<b>{escape(question.text)}</b>")
-    if question.hint:
-        lines.append(f"<i>{escape(question.hint)}</i>")
-    if numbered(question):
+    if progress:
+        lines.append(f"<i>{escape(progress.format(number=number, total=total))}</i>")
+    lines.append(f"<b>{escape(text)}</b>")
+    if hint:
+        lines.append(f"<i>{escape(hint)}</i>")
+    if _numbered(options):
         lines.append("")
-        lines += [f"{i}. {escape(o.label)}" for i, o in enumerate(question.options, 1)]
+        lines += [f"{i}. {escape(o.label)}" for i, o in enumerate(options, 1)]
     return "\n".join(lines)
 
 
@@ -91,18 +110,23 @@ def button_text(number: int, label: str, numbered: bool) -> str:
 class _Keyboard(InlineKeyboardMarkup):
     """An inline keyboard serialised once, not walked by PTB's ``to_dict`` on every send."""
 
-    __slots__ = ("_rows",)
+    __slots__ = ("_json", "_rows")
 
     def __init__(self, rows: Sequence[Sequence[InlineKeyboardButton]]) -> None:
         super().__init__(rows)
         with self._unfrozen():
             self._rows = super().to_dict()["inline_keyboard"]
+            self._json = super().to_json()
 
     def to_dict(self, recursive: bool = True) -> dict[str, Any]:
         if not recursive:
             return super().to_dict(recursive=False)
         # Fresh containers each time: the caller may change what it gets.
         return {"inline_keyboard": [[dict(b) for b in row] for row in self._rows]}
+
+    def to_json(self) -> str:
+        """The JSON text PTB would send for it, computed once."""
+        return self._json
 
 
 @lru_cache(maxsize=1024)
@@ -117,7 +141,7 @@ def _keyboard(
     # Cached: markups are immutable, and everyone at the same step of a question
     # gets the same one (steps are record versions, so small numbers repeat).
     question = Question(id=qid, text="", options=options, multi=multi, step=step, number=0)
-    long = numbered(question)
+    long = _numbered(options)
     rows = []
     for number, option in enumerate(options, 1):
         label = button_text(number, option.label, long)
@@ -162,14 +186,24 @@ def outcome_html(outcome: Outcome, texts: Texts, view: str = "") -> list[str]:
 
 def outcome_markup(outcome: Outcome, texts: Texts, view: str = "") -> InlineKeyboardMarkup | None:
     """ "More details" and "Sources" for the parts not shown yet; ``None`` once all are shown."""
+    return _outcome_markup(
+        outcome.step, view, texts.messages["button_more"], texts.outcome["sources"]
+    )
+
+
+@lru_cache(maxsize=1024)
+def _outcome_markup(
+    step: int, view: str, more_label: str, sources_label: str
+) -> InlineKeyboardMarkup | None:
+    # Cached like the question keyboards: immutable, and steps repeat across people.
     row = []
     if "d" not in view:
-        data = buttons.outcome(outcome.step, _view(view, "d"))
-        row.append(InlineKeyboardButton(texts.messages["button_more"], callback_data=data))
+        data = buttons.outcome(step, _view(view, "d"))
+        row.append(InlineKeyboardButton(more_label, callback_data=data))
     if "s" not in view:
-        data = buttons.outcome(outcome.step, _view(view, "s"))
-        row.append(InlineKeyboardButton(texts.outcome["sources"], callback_data=data))
-    return InlineKeyboardMarkup([row]) if row else None
+        data = buttons.outcome(step, _view(view, "s"))
+        row.append(InlineKeyboardButton(sources_label, callback_data=data))
+    return _Keyboard([row]) if row else None
 
 
 def _view(view: str, part: str) -> str:

@@ -32,6 +32,12 @@ def buttons(count: int, label: str = "x") -> list[dict[str, Any]]:
     return [{"type": 2, "style": 2, "label": label, "custom_id": f"b{i}"} for i in range(count)]
 
 
+def select(count: int, *, value: str = "", label: str = "x", **limits: int) -> dict[str, Any]:
+    """A select menu of ``count`` options (each value ``value``, or a distinct one)."""
+    options = [{"label": label, "value": value or f"v{i}"} for i in range(count)]
+    return {"type": 3, "custom_id": "s", "options": options, **limits}
+
+
 async def test_second_acknowledgement_is_refused_when_an_interaction_is_answered_twice(
     server: FakeDiscord,
 ) -> None:
@@ -93,6 +99,22 @@ async def test_ephemeral_message_is_edited_only_through_its_interaction_when_sen
             },
             "1 to 25",
         ),
+        ({"components": [{"type": 1, "components": [{"type": 2, "style": 2}]}]}, "custom_id"),
+        ({"components": [{"type": 1, "components": [{"type": 9, "custom_id": "a"}]}]}, "type"),
+        ({"components": [{"type": 1, "components": buttons(1, "")}]}, "needs a label"),
+        ({"components": [{"type": 1, "components": [{**buttons(1)[0], "style": 7}]}]}, "style"),
+        (
+            {"components": [{"type": 1, "components": [{**buttons(1)[0], "style": 5}]}]},
+            "link button",
+        ),
+        ({"components": [{"type": 1, "components": [select(3, max_values=4)]}]}, "max_values"),
+        (
+            {"components": [{"type": 1, "components": [select(3, min_values=3, max_values=2)]}]},
+            "min",
+        ),
+        ({"components": [{"type": 1, "components": [select(3, value="same")]}]}, "unique"),
+        ({"components": [{"type": 1, "components": [select(1, value="v" * 101)]}]}, "value"),
+        ({"components": [{"type": 1, "components": [select(1, label="")]}]}, "options.label"),
     ],
 )
 def test_message_over_discords_limits_is_refused_when_sent(
@@ -104,3 +126,6 @@ def test_message_over_discords_limits_is_refused_when_sent(
         invalid({"content": "x" * 2000, "components": [{"type": 1, "components": buttons(5)}]})
         is None
     )
+    link = {"type": 2, "style": 5, "label": "docs", "url": "https://example.org"}
+    fits = [[*buttons(4), link], [select(25, min_values=1, max_values=25)]]
+    assert invalid({"components": [{"type": 1, "components": row} for row in fits]}) is None

@@ -182,3 +182,16 @@ async def test_failure_is_logged_by_id_and_class_when_the_store_breaks(
         m.startswith("interaction ") and m.endswith("failed: ProgrammingError") for m in logged
     )
     assert not any("secret" in m for m in logged)
+
+
+async def test_click_is_closed_when_its_component_type_is_not_the_one_its_id_names(
+    chat: Chat, content: Content
+) -> None:
+    """A button's id arriving as a select menu's (forged) is not ours: a notice, nothing applied."""
+    alice = chat.person("alice")
+    where = await start_where(chat, alice)
+    before = await answers(chat, alice)
+    forged = alice.click_payload(where, alice.component(where, ":calf"), values=["calf"])
+    [notice] = await chat.deliver(("INTERACTION_CREATE", forged))
+    assert notice.ephemeral and notice.content == content.texts("en").messages["closed"]
+    assert await answers(chat, alice) == before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -209,3 +210,20 @@ async def test_op_is_an_unknown_command_when_there_are_no_operators(telegram, co
     chat = telegram.private()
     await chat.say("/op status")
     assert chat.texts() == [content.texts("en").messages["unknown_command"]]
+
+
+async def test_interview_logs_no_line_per_update_when_logging_at_info(
+    telegram, content, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Per-update lines cost on every update; at INFO (the default) the adapter says nothing."""
+    caplog.set_level(logging.INFO, logger="bot.platforms.telegram")
+    chat = telegram.private()
+    await chat.say("/start")
+    await answer_by_buttons(chat, PERSONAS[0], content.texts("en"))
+    await chat.say("hello")
+    assert chat.question() is None  # the interview ran to its end
+    lines = [r for r in caplog.records if r.name.startswith("bot.platforms.telegram")]
+    assert [r.getMessage() for r in lines] == []
+    with caplog.at_level(logging.DEBUG, logger="bot.platforms.telegram"):
+        await chat.say("hello")
+    assert any("private message" in r.getMessage() for r in caplog.records)
