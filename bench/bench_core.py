@@ -22,8 +22,8 @@ import yaml
 
 from bench.quick import sized
 from bot.stores.memory_store import InMemoryStore
-from dialogs.content import load_content
 from dialogs.engine import Engine
+from dialogs.loading import load_content
 from dialogs.machine import Interview
 from dialogs.record import Conversation
 from dialogs.types import Incoming, Outcome, Question

@@ -47,8 +47,8 @@ from bench.rounds import cpu_us, interleave, per_second, print_ratios
 from bot.app import build_app
 from bot.platforms.discord.messenger import DONE_EVENT, build_client
 from bot.settings import Settings
-from dialogs.content import load_content
 from dialogs.engine import Engine
+from dialogs.loading import load_content
 from dialogs.machine import Interview
 from tests.fakes.discord_api import TOKEN, FakeDiscord, Person
 

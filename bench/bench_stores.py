@@ -27,8 +27,8 @@ from bench.quick import sized
 from bot.stores.memory_store import InMemoryStore
 from bot.stores.redis_store import RedisStore
 from bot.stores.sqlite_store import SqliteStore
-from dialogs.content import load_content
 from dialogs.engine import Engine
+from dialogs.loading import load_content
 from dialogs.machine import Interview
 from dialogs.record import Conversation
 from dialogs.store import ConversationStore

@@ -37,6 +37,8 @@ LOG_FORMATS = ("text", "json")
 ID = re.compile(r"[1-9][0-9]{0,19}")
 # Telegram allows 1-256 characters; fewer than 32 can be guessed.
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{32,256}", re.ASCII)
+# One shard id (0, 1, ...) or an inclusive range of them (2-3).
+SHARD_RANGE = re.compile(r"(0|[1-9][0-9]{0,4})(?:-(0|[1-9][0-9]{0,4}))?", re.ASCII)
 
 
 class SettingsError(ValueError):
@@ -78,6 +80,8 @@ class Settings:
     discord_gateway_url: str = ""
     discord_guild: str = ""
     discord_operators: tuple[str, ...] = ()
+    discord_shards: int = 0
+    discord_shard_ids: str = ""
     origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def require_telegram(self) -> None:
@@ -110,6 +114,44 @@ class Settings:
             )
         if self.discord_guild and not self.discord_guild.isdigit():
             raise SettingsError("discord_guild", "must be a numeric guild id")
+        self.shard_ids()
+
+    def shard_ids(self) -> tuple[int, ...] | None:
+        """The Discord shards this process runs, ascending; ``None``: all of them.
+
+        Raises :class:`SettingsError` when ``discord_shard_ids`` is malformed, names
+        a shard twice or one not below ``discord_shards``, or is set without it.
+        """
+        text = self.discord_shard_ids
+        if not text:
+            return None
+        if not self.discord_shards:
+            raise SettingsError(
+                "discord_shard_ids", f"needs {PREFIX}DISCORD_SHARDS (the total shard count)"
+            )
+        ids: list[int] = []
+        for part in text.split(","):
+            found = SHARD_RANGE.fullmatch(part.strip())
+            if found is None:
+                raise SettingsError(
+                    "discord_shard_ids",
+                    f"must be shard ids and ranges like 0,1 or 2-3, got {part.strip()!r}",
+                )
+            first, last = int(found[1]), int(found[2] or found[1])
+            if last < first:
+                raise SettingsError("discord_shard_ids", f"range {part.strip()!r} runs backwards")
+            ids += range(first, last + 1)
+        count = self.discord_shards
+        if max(ids) >= count:
+            raise SettingsError(
+                "discord_shard_ids",
+                f"names shard {max(ids)}, but with {PREFIX}DISCORD_SHARDS={count}"
+                f" the shards are 0-{count - 1}",
+            )
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise SettingsError("discord_shard_ids", f"names shard {twice[0]} more than once")
+        return tuple(sorted(ids))
 
     def shown(self) -> list[tuple[str, str, str]]:
         """(setting, value with secrets masked, origin) for ``crampbot config``."""
@@ -255,6 +297,11 @@ def _check(settings: Settings) -> None:
         raise SettingsError("health_listen", "must be an address to listen on, e.g. 127.0.0.1")
     if settings.discord_guild and not ID.fullmatch(settings.discord_guild):
         raise SettingsError("discord_guild", "must be a numeric guild id")
+    if "discord_shards" in settings.origins and settings.discord_shards < 1:
+        raise SettingsError(
+            "discord_shards", "must be a whole number of shards, at least 1 (or unset)"
+        )
+    settings.shard_ids()
     for name in URLS - {"store"}:
         url = getattr(settings, name)
         if url and not _is_http_url(url):

@@ -5,8 +5,9 @@ platforms live in ``bot/`` and use only the names exported here (an
 architecture test holds them to it).
 """
 
-from dialogs.content import OUTCOME_STATE, STOPPED_STATE, Content, load_content
+from dialogs.content import OUTCOME_STATE, STOPPED_STATE, Content
 from dialogs.engine import Engine
+from dialogs.loading import load_content
 from dialogs.locales import Texts
 from dialogs.machine import Interview
 from dialogs.observer import Observer, Step

@@ -10,8 +10,9 @@ import pytest
 import yaml
 
 from bot.stores.memory_store import InMemoryStore
-from dialogs.content import Content, load_content
+from dialogs.content import Content
 from dialogs.engine import Engine
+from dialogs.loading import load_content
 from dialogs.machine import Interview
 
 ROOT = Path(__file__).resolve().parent.parent

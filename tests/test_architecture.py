@@ -29,7 +29,7 @@ def test_dialogs_imports_no_platform_or_adapter_when_scanned() -> None:
 
 def test_dialogs_loads_no_platform_module_when_imported() -> None:
     code = (
-        "import sys, dialogs.engine, dialogs.content, dialogs.machine;"
+        "import sys, dialogs, dialogs.engine, dialogs.loading, dialogs.machine;"
         f"print(sorted(m for m in sys.modules if m.split('.')[0] in {FORBIDDEN!r}))"
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

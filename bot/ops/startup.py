@@ -27,20 +27,35 @@ def without_credentials(url: str) -> str:
 
 
 def startup_line(
-    settings: Settings, platform: str, name: str, bot_id: int | str, link_kind: str, link: str
+    settings: Settings,
+    platform: str,
+    name: str,
+    bot_id: int | str,
+    link_kind: str,
+    link: str,
+    extra: str = "",
 ) -> str:
-    """E.g. ``crampbot 0.2.0 on discord as Cramps#1234 (id 42); store sqlite:///...; 1 operator; invite https://...``."""
+    """E.g. ``crampbot 0.2.0 on discord as Cramps#1234 (id 42); store sqlite:///...; 1 operator; invite https://...``.
+
+    ``extra`` (e.g. ``shards 0-1 of 4``) ends the line when given.
+    """
     operators = len(getattr(settings, f"{platform}_operators", ()))
     plural = "" if operators == 1 else "s"
     return (
         f"crampbot {installed_version()} on {platform} as {name} (id {bot_id});"
         f" store {without_credentials(settings.store)}; {operators} operator{plural};"
-        f" {link_kind} {link}"
+        f" {link_kind} {link}" + (f"; {extra}" if extra else "")
     )
 
 
 def log_started(
-    settings: Settings, platform: str, name: str, bot_id: int | str, link_kind: str, link: str
+    settings: Settings,
+    platform: str,
+    name: str,
+    bot_id: int | str,
+    link_kind: str,
+    link: str,
+    extra: str = "",
 ) -> None:
     """Log :func:`startup_line` at INFO (the line operators look for after a start)."""
-    log.info("%s", startup_line(settings, platform, name, bot_id, link_kind, link))
+    log.info("%s", startup_line(settings, platform, name, bot_id, link_kind, link, extra))

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dialogs.content import Content, load_content
+from dialogs.content import Content
+from dialogs.loading import load_content
 from dialogs.problems import ContentError
 from tests.conftest import ROOT
 

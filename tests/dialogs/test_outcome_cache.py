@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dialogs.content import load_content
+from dialogs.loading import load_content
 from dialogs.machine import Interview
 from dialogs.outcome import compose
 from dialogs.types import Outcome

@@ -18,8 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.stores.memory_store import InMemoryStore
-from dialogs.content import Content, load_content
+from dialogs.content import Content
 from dialogs.engine import Engine
+from dialogs.loading import load_content
 from dialogs.machine import Interview
 from dialogs.outcome import FULL_WORDS, SHORT_WORDS, words
 from dialogs.record import Conversation

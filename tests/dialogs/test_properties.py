@@ -16,7 +16,7 @@ from dialogs.understanding import Refusal, check_choice
 from tests.conftest import ROOT
 
 INTERVIEW = Interview(
-    __import__("dialogs.content", fromlist=["load_content"]).load_content(ROOT / "content")
+    __import__("dialogs.loading", fromlist=["load_content"]).load_content(ROOT / "content")
 )
 CONTENT = INTERVIEW.content
 OPTION_IDS = sorted({o for q in CONTENT.questions.values() for o in q.options})

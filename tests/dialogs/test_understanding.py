@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dialogs.content import load_content
+from dialogs.loading import load_content
 from dialogs.machine import Interview
 from dialogs.understanding import (
     Ambiguous,

@@ -3,7 +3,11 @@
 Point discord.py at it with ``discord.http.Route.BASE = fake.api_url`` and
 ``DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fake.gateway_url)``. The gateway
 speaks HELLO, IDENTIFY -> READY + GUILD_CREATE, heartbeats, RESUME (replaying
-missed events) and can drop the connection. REST covers what a dialog bot
+missed events) and can drop the connection. It shards like Discord: ``GET
+/gateway/bot`` recommends ``shards``; IDENTIFY may carry ``shard: [id, count]``
+(an invalid one is closed with 4010, too few shards or none when several are
+required with 4011); a guild's events go only to the sessions of shard
+``(guild_id >> 22) % count``, DMs only to shard 0. REST covers what a dialog bot
 calls (login, command sync, messages, DMs, interaction callbacks, followups,
 ``@original`` edits), records every request, keeps the messages the bot sent,
 and fails the next matching call on demand (429 with ``retry_after``, 403).
@@ -27,6 +31,7 @@ import itertools
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +41,9 @@ TOKEN = "MTAwMDAwMDAwMDAwMDAwMDAx.GfAkEs.fakefakefakefakefakefakefakefakefake0"
 APP_ID = 100000000000000001
 GUILD_ID = 200000000000000001
 CHANNEL_ID = 300000000000000001
+OTHER_GUILD_ID = GUILD_ID + (1 << 22)
+"""A second server: on shard 1 of 2, where :data:`GUILD_ID` is on shard 0."""
+INVALID_SHARD, SHARDING_REQUIRED = 4010, 4011
 TIMESTAMP = "2026-01-01T00:00:00.000000+00:00"
 EPHEMERAL = 64
 ROW, BUTTON, SELECT = 1, 2, 3
@@ -127,10 +135,43 @@ class Sent:
         return "\n".join(p for p in parts if p)
 
 
-class FakeDiscord:
-    """The fake server; ``async with FakeDiscord() as fake`` starts and stops it."""
+def shard_of(guild_id: int | None, count: int) -> int:
+    """The shard that gets a guild's events, as Discord computes it; DMs (no guild) go to 0."""
+    return 0 if guild_id is None else (guild_id >> 22) % count
 
-    def __init__(self) -> None:
+
+def channel_of(guild_id: int) -> int:
+    """The text channel of a fake server (:data:`CHANNEL_ID` in :data:`GUILD_ID`)."""
+    return CHANNEL_ID + (guild_id - GUILD_ID)
+
+
+@dataclass
+class Session:
+    """One gateway session: the shard it identified as, its events in order, its socket."""
+
+    id: str
+    shard: int
+    count: int
+    socket: web.WebSocketResponse | None
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def wants(self, guild_id: int | None) -> bool:
+        return shard_of(guild_id, self.count) == self.shard
+
+
+class FakeDiscord:
+    """The fake server; ``async with FakeDiscord() as fake`` starts and stops it.
+
+    ``shards`` is the count ``GET /gateway/bot`` recommends and the least a
+    session may identify with; ``guilds`` are the servers the bot is in.
+    """
+
+    def __init__(self, shards: int = 1, guilds: tuple[int, ...] = (GUILD_ID,)) -> None:
+        self.shards = shards
+        self.guilds = guilds
+        self.sessions: dict[str, Session] = {}
+        self.closed: list[tuple[Any, int]] = []
+        self.routed: dict[str, list[int]] = {}
         self.calls: list[Call] = []
         self.messages: dict[int, Sent] = {}
         self.commands: dict[str, list[dict[str, Any]]] = {}
@@ -146,10 +187,11 @@ class FakeDiscord:
         self._dispatched: dict[str, None] = {}
         self.refused: list[tuple[str, str]] = []
         self.deleted: list[Sent] = []
-        self._sockets: list[web.WebSocketResponse] = []
-        self._events: list[dict[str, Any]] = []
-        self._session: str = ""
+        self.opened = 0
+        self.greeting = asyncio.Event()
+        self.greeting.set()
         self._connected = asyncio.Condition()
+        self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -166,7 +208,8 @@ class FakeDiscord:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        for ws in list(self._sockets):
+        self.greeting.set()
+        for ws in self._sockets():
             await ws.close(code=1001)
         assert self._runner is not None
         await self._runner.cleanup()
@@ -194,23 +237,45 @@ class FakeDiscord:
 
     async def drop_gateway(self, code: int = 4000) -> None:
         """Close every gateway socket, as Discord does when a node goes away."""
-        for ws in list(self._sockets):
+        for ws in self._sockets():
             await ws.close(code=code)
+
+    async def wait_opened(self, count: int) -> None:
+        """Until ``count`` gateway sockets were opened (a hang guard is the caller's)."""
+        async with self._connected:
+            await self._connected.wait_for(lambda: self.opened >= count)
 
     async def wait_connected(self, count: int) -> None:
         """Until IDENTIFY + RESUME sessions total ``count`` (a hang guard is the caller's)."""
         async with self._connected:
             await self._connected.wait_for(lambda: self.identifies + self.resumes >= count)
 
+    async def wait_until(self, check: Callable[[], bool]) -> None:
+        """Until ``check()`` holds; checked after each REST call (a hang guard is the caller's)."""
+        async with self._changed:
+            await self._changed.wait_for(check)
+
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send a gateway event; one sent while disconnected is replayed on RESUME."""
-        frame = {"op": 0, "t": event, "s": len(self._events) + 1, "d": data}
+        """Send a gateway event to the sessions of its shard (a guild's, or shard 0 for DMs);
+        one sent while a session is disconnected is replayed on its RESUME."""
+        whole_guild = event in ("GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE")
+        guild = data.get("id") if whole_guild else data.get("guild_id")
         if event == "INTERACTION_CREATE":
             self._dispatched.setdefault(str(data["id"]), None)
-        self._events.append(frame)
-        for ws in list(self._sockets):
-            if not ws.closed:
-                await ws.send_str(json.dumps(frame))
+        shards = self.routed.setdefault(str(data.get("id")), [])
+        for session in list(self.sessions.values()):
+            if session.wants(int(guild) if guild is not None else None):
+                shards.append(session.shard)
+                await self._send(session, event, data)
+
+    async def _send(self, session: Session, event: str, data: dict[str, Any]) -> None:
+        frame = {"op": 0, "t": event, "s": len(session.events) + 1, "d": data}
+        session.events.append(frame)
+        if session.socket is not None and not session.socket.closed:
+            await session.socket.send_str(json.dumps(frame))
+
+    def _sockets(self) -> list[web.WebSocketResponse]:
+        return [s.socket for s in self.sessions.values() if s.socket is not None]
 
     def since(self, mark: int) -> list[Call]:
         return self.calls[mark:]
@@ -249,16 +314,16 @@ class FakeDiscord:
             "permissions": "2147483647",
         }
 
-    def guild(self) -> dict[str, Any]:
+    def guild(self, guild_id: int = GUILD_ID) -> dict[str, Any]:
         return {
-            "id": str(GUILD_ID),
+            "id": str(guild_id),
             "name": "Cramp Club",
             "owner_id": "1",
             "unavailable": False,
             "member_count": 2,
             "roles": [
                 {
-                    "id": str(GUILD_ID),
+                    "id": str(guild_id),
                     "name": "@everyone",
                     "permissions": "2147483647",
                     "position": 0,
@@ -271,11 +336,11 @@ class FakeDiscord:
             ],
             "channels": [
                 {
-                    "id": str(CHANNEL_ID),
+                    "id": str(channel_of(guild_id)),
                     "type": 0,
                     "name": "general",
                     "position": 0,
-                    "guild_id": str(GUILD_ID),
+                    "guild_id": str(guild_id),
                     "permission_overwrites": [],
                     "nsfw": False,
                 }
@@ -302,8 +367,9 @@ class FakeDiscord:
         locale: str,
         message: dict[str, Any] | None = None,
         interaction_id: int | None = None,
+        guild: int = GUILD_ID,
     ) -> dict[str, Any]:
-        """An INTERACTION_CREATE payload (type 2 command or 3 component)."""
+        """An INTERACTION_CREATE payload (type 2 command or 3 component), in DMs or ``guild``."""
         iid = interaction_id or next(self._ids)
         token = f"token-{iid}"
         payload: dict[str, Any] = {
@@ -326,19 +392,20 @@ class FakeDiscord:
             payload["channel"] = {"id": str(channel), "type": 1}
             payload["channel_id"] = str(channel)
         else:
-            payload["guild_id"] = str(GUILD_ID)
+            channel = channel_of(guild)
+            payload["guild_id"] = str(guild)
             payload["guild_locale"] = "en-US"
             payload["member"] = self.member(user)
             payload["channel"] = {
-                "id": str(CHANNEL_ID),
+                "id": str(channel),
                 "type": 0,
-                "guild_id": str(GUILD_ID),
+                "guild_id": str(guild),
                 "name": "general",
                 "position": 0,
                 "permission_overwrites": [],
                 "nsfw": False,
             }
-            payload["channel_id"] = str(CHANNEL_ID)
+            payload["channel_id"] = str(channel)
         if message is not None:
             payload["message"] = message
         self._interactions[token] = {
@@ -346,6 +413,8 @@ class FakeDiscord:
             "kind": kind,
             "user": int(user["id"]),
             "who": user,
+            "dm": dm,
+            "channel": channel,
             "message": message,
             "original": None,
             "own": set(),
@@ -386,7 +455,14 @@ class FakeDiscord:
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
-        await ws.send_json({"op": 10, "d": {"heartbeat_interval": 45000}})
+        async with self._connected:
+            self.opened += 1
+            self._connected.notify_all()
+        await self.greeting.wait()  # cleared by a test: the socket is open, HELLO not yet sent
+        try:
+            await ws.send_json({"op": 10, "d": {"heartbeat_interval": 45000}})
+        except ConnectionResetError:
+            return ws  # the client left while HELLO was held
         async for msg in ws:
             if msg.type is not WSMsgType.TEXT:
                 break
@@ -395,44 +471,74 @@ class FakeDiscord:
             if op == 1:
                 await ws.send_json({"op": 11})
             elif op == 2:
-                await self._identify(ws)
+                await self._identify(ws, data)
             elif op == 6:
                 await self._resume(ws, data)
-        if ws in self._sockets:
-            self._sockets.remove(ws)
+        for session in self.sessions.values():
+            if session.socket is ws:
+                session.socket = None
         return ws
 
-    async def _identify(self, ws: web.WebSocketResponse) -> None:
-        self._session = f"session-{next(self._ids)}"
+    async def _identify(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> None:
+        shard = data.get("shard", [0, 1])
+        valid = (
+            isinstance(shard, list)
+            and len(shard) == 2
+            and all(type(n) is int for n in shard)
+            and 0 <= shard[0] < shard[1]
+        )
+        if not valid:
+            await self._close(ws, shard, INVALID_SHARD, "Invalid shard.")
+            return
+        if shard[1] < self.shards:
+            await self._close(ws, shard, SHARDING_REQUIRED, "Sharding required.")
+            return
+        session = Session(f"session-{next(self._ids)}", shard[0], shard[1], ws)
+        self.sessions[session.id] = session
+        guilds = [g for g in self.guilds if session.wants(g)]
         ready = {
             "v": 10,
             "user": BOT_USER,
-            "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
-            "session_id": self._session,
+            "guilds": [{"id": str(g), "unavailable": True} for g in guilds],
+            "session_id": session.id,
             "resume_gateway_url": self.gateway_url,
             "application": {"id": str(APP_ID), "flags": 0},
+            "shard": shard,
         }
-        self._sockets.append(ws)
-        await self.dispatch("READY", ready)
-        await self.dispatch("GUILD_CREATE", self.guild())
+        await self._send(session, "READY", ready)
+        for guild in guilds:
+            await self._send(session, "GUILD_CREATE", self.guild(guild))
         async with self._connected:
             self.identifies += 1
             self._connected.notify_all()
 
+    async def _close(self, ws: web.WebSocketResponse, shard: Any, code: int, why: str) -> None:
+        """Refuse a session as Discord does: close the socket with ``code``."""
+        self.closed.append((shard, code))
+        await ws.close(code=code, message=why.encode())
+
     async def _resume(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> None:
-        if data.get("session_id") != self._session:
+        session = self.sessions.get(str(data.get("session_id")))
+        if session is None:
             await ws.send_json({"op": 9, "d": False})
             return
-        for frame in self._events[int(data.get("seq") or 0) :]:
+        session.socket = ws
+        for frame in session.events[int(data.get("seq") or 0) :]:
             await ws.send_str(json.dumps(frame))
-        self._sockets.append(ws)
-        await self.dispatch("RESUMED", {})
+        await self._send(session, "RESUMED", {})
         async with self._connected:
             self.resumes += 1
             self._connected.notify_all()
 
     # -- REST ------------------------------------------------------------
     async def _rest(self, request: web.Request) -> web.Response:
+        try:
+            return await self._answer(request)
+        finally:
+            async with self._changed:
+                self._changed.notify_all()
+
+    async def _answer(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["path"]
         body = await _body(request)
         call = Call(
@@ -456,6 +562,13 @@ class FakeDiscord:
         match method, parts:
             case "GET", ["users", "@me"]:
                 return BOT_USER
+            case "GET", ["gateway", "bot"]:
+                limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
+                return {
+                    "url": self.gateway_url,
+                    "shards": self.shards,
+                    "session_start_limit": limit,
+                }
             case "GET", ["users", user_id]:
                 return self.user(int(user_id), f"user{user_id[-4:]}")
             case "GET", ["oauth2", "applications", "@me"]:
@@ -559,8 +672,7 @@ class FakeDiscord:
         response["response_message_ephemeral"] = bool(int(data.get("flags") or 0) & EPHEMERAL)
         resource: dict[str, Any] = {"type": kind}
         if kind in (4, 5):
-            channel = self.dm_channels.get(seen["user"], CHANNEL_ID)
-            message = self.message(channel, BOT_USER, **self._made_by(seen), **data)
+            message = self.message(seen["channel"], BOT_USER, **self._made_by(seen), **data)
             self._store(message, seen["user"] if response["response_message_ephemeral"] else None)
             seen["original"], seen["loading"] = int(message["id"]), kind == 5
             seen["own"].add(seen["original"])
@@ -582,10 +694,9 @@ class FakeDiscord:
             return self._edit(seen["original"], body)
         if problem := invalid(body):
             return self._refuse(f"followup {seen['id']}", problem)
-        channel = self.dm_channels.get(seen["user"], CHANNEL_ID)
-        private = bool(int(body.get("flags") or 0) & EPHEMERAL) or channel != CHANNEL_ID
+        private = bool(int(body.get("flags") or 0) & EPHEMERAL) or seen["dm"]
         message = self.message(
-            channel, BOT_USER, webhook_id=str(APP_ID), **self._made_by(seen), **body
+            seen["channel"], BOT_USER, webhook_id=str(APP_ID), **self._made_by(seen), **body
         )
         seen["own"].add(int(message["id"]))
         return self._store(message, seen["user"] if private else None)
@@ -614,11 +725,13 @@ class Person:
     def payload(self) -> dict[str, Any]:
         return self.fake.user(self.id, self.name)
 
-    def slash_payload(self, name: str, *, dm: bool = False, **options: str) -> dict[str, Any]:
+    def slash_payload(
+        self, name: str, *, dm: bool = False, guild: int = GUILD_ID, **options: str
+    ) -> dict[str, Any]:
         data: dict[str, Any] = {"id": str(APP_ID + 1), "name": name, "type": 1}
         if options:
             data["options"] = [{"name": k, "type": 3, "value": v} for k, v in options.items()]
-        return self.fake.interaction(2, self.payload, data, dm=dm, locale=self.locale)
+        return self.fake.interaction(2, self.payload, data, dm=dm, locale=self.locale, guild=guild)
 
     def click_payload(
         self,
@@ -630,15 +743,16 @@ class Person:
         data: dict[str, Any] = {"custom_id": custom_id, "component_type": BUTTON}
         if values is not None:
             data.update(component_type=SELECT, values=values)
-        dm = message.payload["channel_id"] != str(CHANNEL_ID)
+        channel = int(message.payload["channel_id"])
         return self.fake.interaction(
             3,
             self.payload,
             data,
-            dm=dm,
+            dm=channel in self.fake.dm_channels.values(),
             locale=self.locale,
             message=dict(message.payload),
             interaction_id=interaction_id,
+            guild=GUILD_ID + (channel - CHANNEL_ID),
         )
 
     def dm_payload(self, text: str) -> dict[str, Any]:

@@ -129,3 +129,53 @@ def test_command_exits_2_naming_the_setting_when_a_config_file_value_is_bad(
     assert done.returncode == 2 and done.stdout == ""
     no_traceback(done.stderr)
     assert done.stderr.startswith(f"crampbot: error: CRAMPBOT_{name.upper()}:")
+
+
+SHARDS_BAD = [
+    ({"DISCORD_SHARDS": "0"}, "DISCORD_SHARDS"),
+    ({"DISCORD_SHARDS": "-2"}, "DISCORD_SHARDS"),
+    ({"DISCORD_SHARDS": "two"}, "DISCORD_SHARDS"),
+    ({"DISCORD_SHARD_IDS": "0"}, "DISCORD_SHARD_IDS"),
+    ({"DISCORD_SHARDS": "2", "DISCORD_SHARD_IDS": "2"}, "DISCORD_SHARD_IDS"),
+    ({"DISCORD_SHARDS": "4", "DISCORD_SHARD_IDS": "2-4"}, "DISCORD_SHARD_IDS"),
+    ({"DISCORD_SHARDS": "4", "DISCORD_SHARD_IDS": "3-2"}, "DISCORD_SHARD_IDS"),
+    ({"DISCORD_SHARDS": "4", "DISCORD_SHARD_IDS": "0,1-2,1"}, "DISCORD_SHARD_IDS"),
+    ({"DISCORD_SHARDS": "4", "DISCORD_SHARD_IDS": "01"}, "DISCORD_SHARD_IDS"),
+    ({"DISCORD_SHARDS": "4", "DISCORD_SHARD_IDS": "-1"}, "DISCORD_SHARD_IDS"),
+    ({"DISCORD_SHARDS": "4", "DISCORD_SHARD_IDS": "0,,1"}, "DISCORD_SHARD_IDS"),
+    ({"DISCORD_SHARDS": "4", "DISCORD_SHARD_IDS": "١"}, "DISCORD_SHARD_IDS"),
+]
+
+
+@pytest.mark.parametrize(
+    ("values", "named"),
+    SHARDS_BAD,
+    ids=[",".join(f"{k}={v}" for k, v in e.items()) for e, _ in SHARDS_BAD],
+)
+def test_command_exits_2_naming_the_shard_setting_when_shards_are_bad(
+    values: dict[str, str], named: str
+) -> None:
+    env = {f"CRAMPBOT_{name}": value for name, value in values.items()}
+    done = run("config", env=env)
+    assert done.returncode == 2 and done.stdout == ""
+    no_traceback(done.stderr)
+    assert done.stderr.startswith(f"crampbot: error: CRAMPBOT_{named}:")
+    assert done.stderr.count("\n") == 1, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("count", "ids", "expected"),
+    [
+        ("", "", None),
+        ("3", "", None),
+        ("4", "2-3", (2, 3)),
+        ("4", "3, 0", (0, 3)),
+        ("1", "0", (0,)),
+    ],
+)
+def test_shard_ids_are_read_when_well_formed(
+    count: str, ids: str, expected: tuple[int, ...] | None
+) -> None:
+    env = {"CRAMPBOT_DISCORD_SHARDS": count} if count else {}
+    env |= {"CRAMPBOT_DISCORD_SHARD_IDS": ids} if ids else {}
+    assert load_settings(env).shard_ids() == expected

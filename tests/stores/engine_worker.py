@@ -14,8 +14,8 @@ import sys
 from collections import Counter
 
 from bot.stores.sqlite_store import SqliteStore
-from dialogs.content import load_content
 from dialogs.engine import Engine
+from dialogs.loading import load_content
 from dialogs.machine import Interview
 from dialogs.types import Incoming
 from tests.conftest import ROOT

@@ -4,7 +4,8 @@ Discord rate-limits command uploads and takes a while to show global
 changes, so syncing at every start is wasteful. The payload (as discord.py
 would send it, translations included) is hashed per application and target
 (global or one guild); a start with the same hash skips the upload.
-``crampbot run discord --sync`` forces it.
+``crampbot run discord --sync`` forces it. With several shard processes, only
+the one running shard 0 syncs; the others leave it to that one.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import discord
@@ -40,13 +42,19 @@ async def sync_if_changed(
     guild: discord.Object | None,
     *,
     force: bool = False,
+    shards: Sequence[int] = (0,),
 ) -> list[app_commands.AppCommand] | None:
     """Sync when the commands differ from the last sync (or ``force``); ``None`` when skipped.
 
-    The hash is saved only after Discord accepted the commands. Logs what it did.
+    Only a process whose ``shards`` include shard 0 syncs, so a bot spread over
+    processes syncs once. The hash is saved only after Discord accepted the
+    commands. Logs what it did.
     """
-    target = f"guild {guild.id}" if guild is not None else "global"
     where = f"to guild {guild.id}" if guild is not None else "globally"
+    if 0 not in shards:
+        log.info("slash commands are synced by the process running shard 0; not synced here")
+        return None
+    target = f"guild {guild.id}" if guild is not None else "global"
     name = f"discord_commands:{tree.client.application_id}:{target}"
     digest = await payload_hash(tree, guild)
     if not force and await store.get_meta(name) == digest:

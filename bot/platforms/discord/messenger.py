@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import discord
@@ -33,6 +33,7 @@ from bot.platforms.discord import render
 from bot.platforms.discord.command_sync import sync_if_changed
 from bot.platforms.discord.components import Action, dispatch, outcome_view
 from bot.platforms.discord.delivery import Ref, Screen
+from bot.platforms.flood import Admission, FloodGate
 from bot.settings import Settings
 from dialogs import ConversationKey, Incoming, Outcome, Reply
 
@@ -41,6 +42,18 @@ log = logging.getLogger(__name__)
 PLATFORM = "discord"
 DONE_EVENT = "cramp_done"
 """Dispatched (``client.wait_for("cramp_done")``) with the event id once an event is handled."""
+
+
+SHARDING_REFUSED = {
+    4010: "invalid shard; CRAMPBOT_DISCORD_SHARD_IDS must name shards below CRAMPBOT_DISCORD_SHARDS",
+    4011: "sharding required; set CRAMPBOT_DISCORD_SHARDS to Discord's recommended count"
+    " (or unset it to use that count)",
+}
+"""The gateway close codes that mean the shard settings do not fit the bot, and the fix."""
+
+
+class ShardingRefused(RuntimeError):
+    """Discord refused this process's shards (close code 4010 or 4011)."""
 
 
 class ContentTranslator(app_commands.Translator):
@@ -73,8 +86,13 @@ class ContentTranslator(app_commands.Translator):
         return render.cut(found, 100) if found else None
 
 
-class CrampClient(discord.Client):
-    """A discord.py client that runs cramp interviews through ``app.engine``."""
+class CrampClient(discord.AutoShardedClient):
+    """A discord.py client that runs cramp interviews through ``app.engine``.
+
+    Sharded: it runs the shards ``CRAMPBOT_DISCORD_SHARD_IDS`` of
+    ``CRAMPBOT_DISCORD_SHARDS`` (unset: Discord's recommended count, all in this
+    process), so several processes can share one bot on one store.
+    """
 
     def __init__(self, app: App, operators: OperatorCommands | None = None, **options: Any) -> None:
         intents = discord.Intents.none()
@@ -83,32 +101,54 @@ class CrampClient(discord.Client):
         options.setdefault("chunk_guilds_at_startup", False)
         # No message may ping anyone, whatever its text says.
         options.setdefault("allowed_mentions", discord.AllowedMentions.none())
+        options.setdefault("shard_count", app.settings.discord_shards or None)
+        options.setdefault("shard_ids", app.settings.shard_ids())
         super().__init__(intents=intents, **options)
         self.app = app
         self.operators = operators
+        self.gate = FloodGate()
         self.tree = app_commands.CommandTree(self)
         self.tree.error(self.on_app_command_error)
         _add_commands(self)
 
     async def setup_hook(self) -> None:
-        """Sync the slash commands (component clicks need no registration: see ``on_interaction``)."""
+        """Settle the shard count and sync the slash commands.
+
+        Component clicks need no registration: see ``on_interaction``.
+        """
+        if self.shard_count is None:
+            # Discord's recommended count; the gateway stays the configured one (a proxy).
+            self.shard_count, _, _ = await self.http.get_bot_gateway()
         await self.tree.set_translator(ContentTranslator(self.app))
         guild = self.app.settings.discord_guild
         target = discord.Object(int(guild)) if guild else None
         if target is not None:
             self.tree.copy_global_to(guild=target)
-        await sync_if_changed(self.tree, self.app.store, target, force=self.app.sync_commands)
+        await sync_if_changed(
+            self.tree, self.app.store, target, force=self.app.sync_commands, shards=self.running()
+        )
         self.app.connected[PLATFORM] = self.is_connected
         me = self.user
         assert me is not None  # setup_hook runs after the login
         invite = invite_url(self.application_id or me.id)
-        log_started(self.app.settings, PLATFORM, str(me), me.id, "invite", invite)
+        shards = shards_text(self.running(), self.shard_count)
+        log_started(self.app.settings, PLATFORM, str(me), me.id, "invite", invite, shards)
         if self.operators is not None:
             self.operators.add_notifier(PLATFORM, self.notify)
 
+    def running(self) -> tuple[int, ...]:
+        """The ids of the shards this process runs (known once the shard count is)."""
+        return tuple(self.shard_ids or range(self.shard_count or 1))
+
     def is_connected(self) -> bool:
-        """Whether the gateway connection is up now (``/healthz``)."""
-        return self.is_ready() and not self.is_closed() and self.ws is not None and self.ws.open
+        """Whether every shard of this process is connected now (``/healthz``)."""
+        shards = self.shards
+        return (
+            self.is_ready()
+            and not self.is_closed()
+            and set(shards) == set(self.running())
+            and not any(shard.is_closed() for shard in shards.values())
+        )
 
     # -- events ----------------------------------------------------------
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
@@ -194,8 +234,40 @@ class CrampClient(discord.Client):
     async def step(self, interaction: discord.Interaction[Any], event: Incoming) -> None:
         """Apply ``event`` and show the replies where the interaction came from."""
         key, locale = self.key(interaction.user), _locale(interaction)
-        replies = await self.app.engine.handle(key, event, locale)
+
+        async def tell(text: str) -> None:
+            await interaction.followup.send(text, ephemeral=True)
+
+        replies = await self.turn(key, event, locale, tell)
+        if replies is None:
+            if (
+                interaction.response.type
+                is discord.InteractionResponseType.deferred_channel_message
+            ):
+                with contextlib.suppress(discord.HTTPException):  # its "thinking..." goes
+                    await interaction.delete_original_response()
+            return
         await Screen(self, key, locale, interaction=interaction).show(replies)
+
+    async def turn(
+        self,
+        key: ConversationKey,
+        event: Incoming,
+        locale: str | None,
+        tell: Callable[[str], Awaitable[None]],
+    ) -> list[Reply] | None:
+        """The engine's replies, each person's events one at a time and in order; ``None``
+        when the event was dropped because its sender is flooding (told once per flood)."""
+        person = str(key)
+        admission = self.gate.admit(person)
+        if admission is not Admission.RUN:
+            log.info("event %s dropped: its sender is flooding", event.event_id)
+            if admission is Admission.DROP_AND_TELL:
+                with contextlib.suppress(discord.HTTPException):
+                    await tell(self.app.engine.texts(locale).messages["flood"])
+            return None
+        async with self.gate.turn(person):
+            return await self.app.engine.handle(key, event, locale)
 
     async def expand(self, interaction: discord.Interaction[Any], step: int, view: str) -> None:
         """ "More details" or "Sources": the same outcome, shown as ``view`` in place."""
@@ -311,8 +383,13 @@ class CrampClient(discord.Client):
             # A DM message carries no locale: the engine keeps the person's from their
             # last interaction (or /language), else the configured one.
             key, locale = self.key(message.author), self.app.settings.locale
-            replies = await self.app.engine.handle(key, event, None)
-            await Screen(self, key, locale, channel=message.channel).show(replies)
+
+            async def tell(text: str) -> None:
+                await message.channel.send(text)
+
+            replies = await self.turn(key, event, None, tell)
+            if replies is not None:
+                await Screen(self, key, locale, channel=message.channel).show(replies)
 
     async def notify(self, user_id: str, replies: list[Reply]) -> None:
         """Send ``replies`` to a person's DMs (operators use it to announce a restart)."""
@@ -432,6 +509,18 @@ def invite_url(client_id: int) -> str:
     )
 
 
+def shards_text(ids: tuple[int, ...], count: int | None) -> str:
+    """E.g. ``shards 0-3,8 of 16`` or ``shard 1 of 2``: what the start-up line says."""
+    runs: list[list[int]] = []
+    for shard in ids:
+        if runs and shard == runs[-1][-1] + 1:
+            runs[-1].append(shard)
+        else:
+            runs.append([shard])
+    named = ",".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+    return f"shard{'s' if len(ids) > 1 else ''} {named} of {count}"
+
+
 def point_at(settings: Settings) -> None:
     """Use another REST base and gateway (a proxy, or a fake in tests) when the settings name them.
 
@@ -462,8 +551,19 @@ async def serve(app: App, stop: asyncio.Event, operators: OperatorCommands | Non
             await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             stopping.cancel()
+            # Stopped before the close: once closed, a shard still connecting would retry
+            # for ever (discord.py 2.7's launch_shard never checks is_closed).
+            running.cancel()
+            await asyncio.gather(running, stopping, return_exceptions=True)
             await client.close()
-            await asyncio.gather(stopping, return_exceptions=True)
-            if not running.done():
-                await running
-        running.result()
+        if running.cancelled():
+            return
+        try:
+            running.result()
+        except discord.ConnectionClosed as exc:
+            if exc.code not in SHARDING_REFUSED:
+                raise
+            why = SHARDING_REFUSED[exc.code]
+            raise ShardingRefused(
+                f"Discord closed shard {exc.shard_id} with {exc.code}: {why}"
+            ) from None

@@ -122,10 +122,13 @@ class Chat:
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    """The fake Discord, with discord.py pointed at it (and pointed back afterwards)."""
+async def fake(request: pytest.FixtureRequest) -> AsyncIterator[FakeDiscord]:
+    """The fake Discord, with discord.py pointed at it (and pointed back afterwards).
+
+    Parametrised indirectly, the parameter holds :class:`FakeDiscord`'s keyword arguments.
+    """
     base, gateway = discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
-    async with FakeDiscord() as server:
+    async with FakeDiscord(**getattr(request, "param", {})) as server:
         discord.http.Route.BASE = server.api_url
         DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(server.gateway_url)
         try:

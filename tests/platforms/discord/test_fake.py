@@ -5,13 +5,26 @@ Raw REST calls, no client: each rule here is one the adapter's tests rely on.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
 
-from tests.fakes.discord_api import CHANNEL_ID, EPHEMERAL, FakeDiscord, Person, invalid
+from tests.fakes.discord_api import (
+    CHANNEL_ID,
+    EPHEMERAL,
+    GUILD_ID,
+    INVALID_SHARD,
+    OTHER_GUILD_ID,
+    SHARDING_REQUIRED,
+    FakeDiscord,
+    Person,
+    invalid,
+)
+
+BOTH_GUILDS = (GUILD_ID, OTHER_GUILD_ID)
 
 
 @pytest.fixture
@@ -129,3 +142,89 @@ def test_message_over_discords_limits_is_refused_when_sent(
     link = {"type": 2, "style": 5, "label": "docs", "url": "https://example.org"}
     fits = [[*buttons(4), link], [select(25, min_values=1, max_values=25)]]
     assert invalid({"components": [{"type": 1, "components": row} for row in fits]}) is None
+
+
+@pytest.fixture
+async def sharded() -> AsyncIterator[FakeDiscord]:
+    async with FakeDiscord(shards=2, guilds=BOTH_GUILDS) as fake:
+        yield fake
+
+
+async def identify(
+    session: aiohttp.ClientSession, fake: FakeDiscord, shard: Any = None
+) -> tuple[aiohttp.ClientWebSocketResponse, list[dict[str, Any]]]:
+    """Open a gateway session as ``shard`` (left out when ``None``); the socket and the
+    frames up to its last GUILD_CREATE, or up to the close when refused."""
+    ws = await session.ws_connect(fake.gateway_url)
+    hello = await ws.receive_json()
+    assert hello["op"] == 10
+    data: dict[str, Any] = {"token": "x", "intents": 0, "properties": {}}
+    if shard is not None:
+        data["shard"] = shard
+    await ws.send_json({"op": 2, "d": data})
+    frames: list[dict[str, Any]] = []
+    while (msg := await ws.receive()).type is aiohttp.WSMsgType.TEXT:
+        frames.append(json.loads(msg.data))
+        ready = frames[0]["d"]
+        if len(frames) == 1 + len(ready["guilds"]):
+            break
+    return ws, frames
+
+
+async def events(ws: aiohttp.ClientWebSocketResponse) -> list[str]:
+    """The event names ``ws`` got after the ones already read, up to a marker sent to every shard."""
+    names = []
+    while (frame := await ws.receive_json())["t"] != "MARKER":
+        names.append(frame["t"])
+    return names
+
+
+async def test_gateway_bot_recommends_the_shard_count_when_asked(sharded: FakeDiscord) -> None:
+    status, found = await call(sharded, "GET", "/gateway/bot", None)
+    assert status == 200 and found["shards"] == 2 and found["url"] == sharded.gateway_url
+    assert found["session_start_limit"]["max_concurrency"] >= 1
+
+
+@pytest.mark.parametrize(
+    ("shard", "code"),
+    [
+        ([2, 2], INVALID_SHARD),
+        ([-1, 2], INVALID_SHARD),
+        ([0], INVALID_SHARD),
+        (["0", "2"], INVALID_SHARD),
+        ([0, 0], INVALID_SHARD),
+        (None, SHARDING_REQUIRED),
+        ([0, 1], SHARDING_REQUIRED),
+    ],
+)
+async def test_identify_is_closed_like_discord_when_the_shard_is_invalid_or_missing(
+    sharded: FakeDiscord, shard: Any, code: int
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        ws, frames = await identify(session, sharded, shard)
+        assert frames == [] and ws.close_code == code
+    assert sharded.closed == [(shard if shard is not None else [0, 1], code)]
+    assert not sharded.sessions
+
+
+async def test_each_shard_gets_only_its_guilds_and_dms_go_to_shard_0_when_sharded(
+    sharded: FakeDiscord,
+) -> None:
+    ann = Person(sharded, 1, "ann")
+    async with aiohttp.ClientSession() as session:
+        zero, zero_frames = await identify(session, sharded, [0, 2])
+        one, one_frames = await identify(session, sharded, [1, 2])
+        assert [f["d"]["shard"] for f in (zero_frames[0], one_frames[0])] == [[0, 2], [1, 2]]
+        assert [f["d"]["id"] for f in zero_frames[1:]] == [str(GUILD_ID)]
+        assert [f["d"]["id"] for f in one_frames[1:]] == [str(OTHER_GUILD_ID)]
+        here = ann.slash_payload("cramps")
+        there = ann.slash_payload("cramps", guild=OTHER_GUILD_ID)
+        dm = ann.slash_payload("cramps", dm=True)
+        for payload in (here, there, dm):
+            await sharded.dispatch("INTERACTION_CREATE", payload)
+        await sharded.dispatch("MESSAGE_CREATE", ann.dm_payload("hi"))
+        for guild in BOTH_GUILDS:
+            await sharded.dispatch("MARKER", {"guild_id": str(guild)})
+        assert await events(zero) == ["INTERACTION_CREATE"] * 2 + ["MESSAGE_CREATE"]
+        assert await events(one) == ["INTERACTION_CREATE"]
+    assert [sharded.routed[p["id"]] for p in (here, there, dm)] == [[0], [1], [0]]

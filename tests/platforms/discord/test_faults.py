@@ -8,7 +8,9 @@ import logging
 import pytest
 
 from bot.app import build_app
+from bot.platforms.flood import BACKLOG
 from bot.settings import Settings
+from dialogs import Incoming, Reply
 from dialogs.content import Content
 from dialogs.machine import Interview
 from tests.fakes.discord_api import Person, Sent
@@ -195,3 +197,31 @@ async def test_click_is_closed_when_its_component_type_is_not_the_one_its_id_nam
     [notice] = await chat.deliver(("INTERACTION_CREATE", forged))
     assert notice.ephemeral and notice.content == content.texts("en").messages["closed"]
     assert await answers(chat, alice) == before
+
+
+async def test_a_flooding_person_is_told_once_while_others_are_served_when_flooding(
+    chat: Chat, content: Content, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the backlog a person's events are dropped (told once); another person is served."""
+    alice, bob = chat.person("alice"), chat.person("bob")
+    await chat.say(alice, "/start")
+    release, handled = asyncio.Event(), []
+    handle = chat.app.engine.handle
+
+    async def slow(key: object, event: Incoming, locale: str | None = None) -> list[Reply]:
+        if str(key) == f"discord:{alice.id}":
+            handled.append(event.event_id)
+            await release.wait()
+        return await handle(key, event, locale)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(chat.app.engine, "handle", slow)
+    burst = [("MESSAGE_CREATE", alice.dm_payload("/help")) for _ in range(BACKLOG + 3)]
+    flood = asyncio.create_task(chat.deliver(*burst))
+    served = await chat.slash(bob, "cramps", dm=True)
+    assert served.question is not None, "another person is served during the flood"
+    release.set()
+    shown = await flood
+    told = [m for m in shown if m.content == content.texts("en").messages["flood"]]
+    assert len(told) == 1, "told once per flood"
+    assert len(handled) == BACKLOG, "only the backlog reached the engine"
+    assert chat.client is not None and len(chat.client.gate) == 0

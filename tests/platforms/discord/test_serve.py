@@ -49,3 +49,18 @@ async def test_serve_refuses_to_start_when_the_token_is_missing(app: App) -> Non
     app.settings = replace(app.settings, discord_token="")
     with pytest.raises(SettingsError, match="DISCORD_TOKEN"):
         await serve(app, asyncio.Event())
+
+
+async def test_serve_stops_when_stop_is_set_while_a_shard_is_still_connecting(
+    fake: FakeDiscord, app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Was: closing first made discord.py's launch_shard retry for ever, and the stop hung."""
+    fake.greeting.clear()
+    stop = asyncio.Event()
+    running = asyncio.create_task(serve(app, stop))
+    async with asyncio.timeout(HANG_GUARD):
+        await fake.wait_opened(1)
+        stop.set()
+        await running
+    assert fake.identifies == 0, "it stopped before the shard identified"
+    assert "Failed to connect" not in caplog.text
