@@ -2,8 +2,8 @@
 which also take turns at the retention sweep.
 
 Real processes, not two Apps in one loop: this is the runner's own wiring (the
-subscription, the SIGHUP handler, the admin verb's count) as deployed. Both
-serve Discord (the fake gateway takes two sessions); their logs say what they did.
+subscription, the SIGHUP handler, the admin verb's count) as deployed. They are
+two Discord shards of one bot on the fake gateway; their logs say what they did.
 """
 
 from __future__ import annotations
@@ -30,7 +30,10 @@ def store(redis_url: str) -> str:
 async def test_admin_reload_reaches_both_processes_and_broken_content_is_kept_out_of_both(
     discord_fake: FakeDiscord, run: Any, env: dict[str, str], content_dir: Path
 ) -> None:
-    bots = [await run("discord"), await run("discord")]
+    bots = []
+    for shard in ("0", "1"):  # two Discord shards, one per process
+        env |= {"CRAMPBOT_DISCORD_SHARDS": "2", "CRAMPBOT_DISCORD_SHARD_IDS": shard}
+        bots.append(await run("discord"))
     async with asyncio.timeout(HANG_GUARD):
         await discord_fake.wait_connected(2)
     db = urlsplit(env["CRAMPBOT_STORE"]).path.strip("/") or "0"
