@@ -107,7 +107,9 @@ async def _serve(settings: Settings, platform: str, sync: bool = False) -> int:
         if broken in done:
             log.error("stopping crampbot: %s", broken.result())
             return 2
-        return 1 if any(_failed(task, stop, settings) for task in done) else 0
+        failed = [task for task in done if _failed(task, stop, settings)]
+        refused = any(isinstance(_error(task), SettingsError) for task in failed)
+        return 2 if refused else 1 if failed else 0
     finally:
         stop.set()
         broken.cancel()
@@ -125,7 +127,7 @@ def _failed(task: asyncio.Task[None], stop: asyncio.Event, settings: Settings) -
     The line names the error and its causes; for a network failure, also the host
     it could not reach. Secrets in them are redacted by the log handlers.
     """
-    error = None if task.cancelled() else task.exception()
+    error = _error(task)
     if error is None and stop.is_set():
         return False
     platform = task.get_name()
@@ -136,6 +138,10 @@ def _failed(task: asyncio.Task[None], stop: asyncio.Event, settings: Settings) -
     if error is not None:
         log.debug("%s failure details", platform, exc_info=error)
     return True
+
+
+def _error(task: asyncio.Task[None]) -> BaseException | None:
+    return None if task.cancelled() else task.exception()
 
 
 def _chain(error: BaseException) -> list[BaseException]:
