@@ -1,4 +1,5 @@
-"""``crampbot admin``: inspect and manage conversations on the configured store from a shell."""
+"""``crampbot admin``: inspect and manage conversations on the configured store from a shell,
+and ask the running bot processes to reload their content."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 
 from bot.ops.actions import Actor, Operations, iso
 from bot.settings import Settings
-from dialogs import ConversationStore
+from dialogs import ContentError, ConversationStore
 
 
 def add_admin_parser(sub: Any) -> None:
@@ -37,6 +38,10 @@ def add_admin_parser(sub: Any) -> None:
     audit.add_argument(
         "--refused", action="store_true", help="show refused /op attempts (kept apart) instead"
     )
+    verbs.add_parser(
+        "reload",
+        help="check the content, then ask every running bot process on the store to reload it",
+    )
     backup = verbs.add_parser(
         "backup", help="copy the SQLite store, while the bot runs, to a new file (mode 0600)"
     )
@@ -50,12 +55,26 @@ def run_admin(args: argparse.Namespace, settings: Settings) -> int:
 async def _admin(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import build_app
 
-    app = await build_app(settings)
+    try:
+        app = await build_app(settings)
+    except ContentError as exc:
+        if args.verb != "reload":
+            raise
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print(
+            f"crampbot: error: the content is invalid ({len(exc.problems)} problem(s));"
+            " no process was asked to reload",
+            file=sys.stderr,
+        )
+        return 1
     ops = Operations(app.engine, settings.retention_days)
     actor = Actor(f"cli:{getpass.getuser()}", f"shell@{socket.gethostname()}")
     try:
         if args.verb == "backup":
             return await _backup(app.store, args.path, ops, actor)
+        if args.verb == "reload":
+            return await _reload(app.store, app.engine.interview.version, ops, actor)
         return await _verb(args, ops, actor)
     finally:
         await app.close()
@@ -80,6 +99,20 @@ async def _backup(store: ConversationStore, path: str, ops: Operations, actor: A
         return 1
     await ops.audit(actor, "backup", "", "done")
     print(f"backed up the store to {path} (mode 0600); it holds people's answers: keep it safe")
+    return 0
+
+
+async def _reload(store: ConversationStore, version: str, ops: Operations, actor: Actor) -> int:
+    """Ask the bot processes on ``store`` to reload the content (checked valid here)."""
+    from bot.ops.reload import POLL_SECONDS, request_reload
+
+    received = await request_reload(store, version, actor.who)
+    if received is None:
+        reached = f"running processes on this store reload within {POLL_SECONDS:g} s"
+    else:
+        reached = f"{received} running process(es) received it"
+    await ops.audit(actor, "reload", "", "asked")
+    print(f"asked for content version {version}: {reached}")
     return 0
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from bot.app import App
 from bot.ops.actions import Actor, Operations, iso
+from bot.ops.reload import Reloaded
 from bot.platforms.chat import Notifier
 from dialogs import REFUSED, ConversationKey, Incoming
 
@@ -36,8 +37,13 @@ class Operators:
     the work is done by :class:`Operations`."""
 
     def __init__(
-        self, app: App, reload: Callable[[], list[str]], clock: Callable[[], float] = time.time
+        self,
+        app: App,
+        reload: Callable[[], Awaitable[Reloaded]],
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """``reload`` reloads the content here and asks every process sharing the store to
+        (:meth:`bot.ops.reload.Reloads.everywhere`)."""
         self.app = app
         self.ops = Operations(app.engine, app.settings.retention_days)
         self.reload = reload
@@ -89,13 +95,23 @@ class Operators:
                 return [await self.restart_all(actor, says, confirmed=confirmed)]
             return [await self.restart(actor, words[1], says)]
         if verb == "reload":
-            problems = self.reload()
-            await self.ops.audit(actor, "reload", "", "failed" if problems else "done")
-            if problems:
-                return ["\n".join([says["op_reload_failed"], *problems[:30]])]
-            return [says["op_reloaded"].format(version=self.app.engine.interview.version)]
+            return [await self.reload_everywhere(actor, says)]
         await self.ops.audit(actor, "help")
         return [says["op_usage"]]
+
+    async def reload_everywhere(self, actor: Actor, says: Messages) -> str:
+        """Reload here and ask the other processes; say how it went here and who was asked."""
+        done = await self.reload()
+        await self.ops.audit(actor, "reload", "", "failed" if done.problems else "done")
+        if done.problems:
+            lines = [says["op_reload_failed"], *done.problems[:30]]
+        else:
+            lines = [says["op_reloaded"].format(version=done.version)]
+        if not done.sent:
+            lines.append(says["op_reload_unsent"])
+        elif done.received is not None:
+            lines.append(says["op_reload_received"].format(count=done.received))
+        return "\n".join(lines)
 
     async def refuse(self, actor: Actor, why: str) -> None:
         """Audit and log a refused attempt, unless this person's last one was audited lately."""

@@ -428,6 +428,11 @@ class RedisStore:
         with self._faults():
             await self._release(keys=[self._leases + name], args=[holder])
 
+    @property
+    def client(self) -> redis.Redis:
+        """The client, for coordination beyond records (:mod:`bot.ops.reload` publishes on it)."""
+        return self._redis
+
     async def close(self) -> None:
         await self._redis.aclose()
 

@@ -13,6 +13,7 @@ import pytest
 from bot.app import App
 from bot.ops.actions import Actor, Operations
 from bot.ops.commands import Operators
+from bot.ops.reload import Reloads
 from bot.settings import Settings
 from dialogs import AUDIT_KEEP, FORGOTTEN, AuditEntry, ConversationStore, Engine, Incoming, Question
 from dialogs.machine import Interview
@@ -29,7 +30,7 @@ PERSON = "1001"
 def operators(store: ConversationStore, interview: Interview, clock: list[float]) -> Operators:
     settings = Settings(store="memory://", telegram_operators=(OPERATOR,))
     app = App(settings, store, Engine(interview, store))
-    return Operators(app, reload=list, clock=lambda: clock[0])
+    return Operators(app, reload=Reloads(app).everywhere, clock=lambda: clock[0])
 
 
 async def op(ops: Operators, user: str, args: str, chat: str | None = None) -> list[str]:

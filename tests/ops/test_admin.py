@@ -171,3 +171,25 @@ def test_show_reads_a_version_1_record_with_version_2_rules_when_content_changed
         "urgency": "routine",
         "also": ["heat", "nocturnal"],
     }
+
+
+def test_reload_asks_the_processes_through_the_store_when_it_is_sqlite(sqlite_store: str) -> None:
+    """SQLite cannot count who heard: the request waits in the meta for the processes' next look."""
+    run = admin(sqlite_store, "reload")
+    assert run.returncode == 0, run.stderr
+    assert (
+        run.stdout
+        == "asked for content version 2026.11.2: running processes on this store reload within 5 s\n"
+    )
+    audit = admin(sqlite_store, "audit", "--json")
+    assert json.loads(audit.stdout.splitlines()[0])["action"] == "reload"
+
+    async def request() -> dict:
+        store = await open_store(sqlite_store)
+        try:
+            return json.loads(await store.get_meta("reload_request") or "{}")
+        finally:
+            await store.close()
+
+    asked = asyncio.run(request())
+    assert asked["version"] == "2026.11.2" and asked["by"].startswith("cli:")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from bot.app import App
 from bot.ops.commands import Operators
+from bot.ops.reload import Reloaded, Reloads
 from bot.settings import Settings
 from bot.stores.memory_store import InMemoryStore
+from dialogs import StoreUnavailable
 from dialogs.engine import Engine
 from dialogs.machine import Interview
 from dialogs.types import Incoming, Reply
@@ -13,13 +15,17 @@ from tests.languages import english_in, english_labels_in
 
 
 def make(
-    interview: Interview, problems: list[str] | None = None
+    interview: Interview, problems: list[str] | None = None, received: int | None = None
 ) -> tuple[Operators, list[tuple[str, list[Reply]]]]:
     settings = Settings(store="memory://", telegram_operators=("42",), discord_operators=("7",))
     store = InMemoryStore()
     app = App(settings, store, Engine(interview, store))
     sent: list[tuple[str, list[Reply]]] = []
-    ops = Operators(app, reload=lambda: list(problems or []))
+
+    async def reload() -> Reloaded:
+        return Reloaded(list(problems or []), interview.version, received)
+
+    ops = Operators(app, reload=reload)
 
     async def notify(user: str, replies: list[Reply]) -> None:
         sent.append((user, replies))
@@ -100,6 +106,35 @@ async def test_reload_reports_problems_and_keeps_content_when_invalid(interview:
     (text,) = await ops.handle("telegram", "42", "reload", private=True, origin="dm")
     assert "still running the old content" in text and "advice.stretch" in text
     assert ops.app.engine.interview is interview
+
+
+async def test_reload_says_how_many_processes_received_it_when_the_store_counts_them(
+    interview: Interview,
+) -> None:
+    ops, _ = make(interview, received=3)
+    (text,) = await ops.handle("telegram", "42", "reload", private=True, origin="dm")
+    assert text == (
+        f"Content reloaded: version {interview.version}.\n"
+        "3 process(es) sharing the store received the request to reload."
+    )
+
+
+async def test_reload_says_the_others_were_not_asked_when_the_store_is_unavailable(
+    interview: Interview,
+) -> None:
+    store = InMemoryStore()
+
+    async def unavailable(name: str, value: str) -> None:
+        raise StoreUnavailable("CRAMPBOT_STORE: Redis at 127.0.0.1:1 cannot be reached")
+
+    store.set_meta = unavailable  # type: ignore[method-assign]
+    app = App(
+        Settings(store="memory://", telegram_operators=("42",)), store, Engine(interview, store)
+    )
+    ops = Operators(app, reload=Reloads(app).everywhere)
+    (text,) = await ops.handle("telegram", "42", "reload", private=True, origin="dm")
+    assert text.splitlines()[1].startswith("The other processes could not be asked to reload")
+    assert app.engine.interview is not interview, "reloaded here all the same"
 
 
 async def test_operator_reads_every_reply_in_spanish_when_their_locale_is_es(

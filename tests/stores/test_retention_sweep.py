@@ -1,9 +1,12 @@
-"""The retention sweep purges idle conversations on a schedule and stops when asked."""
+"""The retention sweep purges idle conversations on a schedule and stops when asked; processes
+sharing a store take turns through its lease."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 
 import pytest
 
@@ -75,7 +78,7 @@ async def test_sweep_purges_only_idle_records_when_it_runs_once(
     counting = StopAfterPurges(store, stop, rounds=1)
     with caplog.at_level(logging.INFO, logger="bot.stores.retention"):
         async with asyncio.timeout(10):  # hang guard only
-            await sweep_forever(counting, 30 * DAY, stop, interval=0.001, clock=lambda: now)
+            await sweep_forever(counting, 30 * DAY, stop, "a", interval=0.001, clock=lambda: now)
     assert counting.cutoffs == [70 * DAY]
     assert await keys(store) == {"telegram:recent"}
     assert caplog.messages == ["retention sweep removed 1 conversation(s)"]
@@ -89,7 +92,7 @@ async def test_sweep_repeats_until_stopped_when_time_passes() -> None:
     stop = asyncio.Event()
     counting = StopAfterPurges(store, stop, rounds=2)
     async with asyncio.timeout(10):  # hang guard only
-        await sweep_forever(counting, 30 * DAY, stop, interval=0.001, clock=FakeClock(now))
+        await sweep_forever(counting, 30 * DAY, stop, "a", interval=0.001, clock=FakeClock(now))
     assert counting.cutoffs == [71 * DAY, 72 * DAY]
     assert await keys(store) == {"telegram:c"}
 
@@ -102,7 +105,9 @@ async def test_sweep_keeps_running_when_a_purge_fails(caplog: pytest.LogCaptureF
     failing = FailingFirstPurge(store, stop, rounds=2)
     with caplog.at_level(logging.INFO, logger="bot.stores.retention"):
         async with asyncio.timeout(10):  # hang guard only
-            await sweep_forever(failing, 30 * DAY, stop, interval=0.001, clock=lambda: 100 * DAY)
+            await sweep_forever(
+                failing, 30 * DAY, stop, "a", interval=0.001, clock=lambda: 100 * DAY
+            )
     assert len(failing.cutoffs) == 2
     assert "ConnectionError" in caplog.messages[0]
     assert not any("telegram:" in m for m in caplog.messages)
@@ -112,7 +117,7 @@ async def test_sweep_does_nothing_when_stopped_before_start() -> None:
     stop = asyncio.Event()
     stop.set()
     counting = StopAfterPurges(InMemoryStore(), stop, rounds=1)
-    await sweep_forever(counting, 30 * DAY, stop)
+    await sweep_forever(counting, 30 * DAY, stop, "a")
     assert counting.cutoffs == []
 
 
@@ -128,7 +133,92 @@ async def test_sweep_expires_audit_entries_when_they_are_older_than_the_retentio
     stop = asyncio.Event()
     async with asyncio.timeout(10):  # hang guard only
         await sweep_forever(
-            StopAfterPurges(store, stop, rounds=1), 30 * DAY, stop, clock=lambda: now
+            StopAfterPurges(store, stop, rounds=1), 30 * DAY, stop, "a", clock=lambda: now
         )
     assert [e.action for e in await store.audit()] == ["show"]
     assert [e.at for e in await store.audit(refused=True)] == [now - 2 * DAY]
+
+
+class Sweeper:
+    """One process's view of a shared store: counts its lease attempts and its purges."""
+
+    def __init__(self, store: ConversationStore, holder: str) -> None:
+        self.store, self.holder = store, holder
+        self.leases = self.purges = 0
+        self.stop = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    async def lease(self, name: str, holder: str, seconds: float) -> bool:
+        self.leases += 1
+        return await self.store.lease(name, holder, seconds)
+
+    async def purge(self, idle_before: float) -> int:
+        self.purges += 1
+        return await self.store.purge(idle_before)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.store, name)
+
+    def start(self) -> None:
+        """Sweep every few milliseconds, holding the lease for a minute per round."""
+        sweep = sweep_forever(
+            self,
+            30 * DAY,
+            self.stop,
+            self.holder,
+            interval=0.002,
+            lease_seconds=60,  # type: ignore[arg-type]
+        )
+        self.task = asyncio.create_task(sweep)
+
+    async def end(self) -> None:
+        self.stop.set()
+        assert self.task is not None
+        await self.task
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    async with asyncio.timeout(10):  # hang guard only
+        while not condition():
+            await asyncio.sleep(0.001)
+
+
+@pytest.mark.parametrize("store", STORES, indirect=True)
+async def test_one_process_sweeps_and_another_takes_over_when_the_holder_stops(
+    store: ConversationStore, second_store: ConversationStore
+) -> None:
+    """Two processes on one store: only the lease holder purges; when it stops, the other does."""
+    first, second = Sweeper(store, "host:1:aaaaaa"), Sweeper(second_store, "host:2:bbbbbb")
+    first.start()
+    await until(lambda: first.purges >= 1)
+    second.start()
+    await until(lambda: second.leases >= 3)
+    assert second.purges == 0, "a process without the lease skips its rounds"
+    assert first.purges >= 2, "the holder renews its lease and keeps sweeping"
+    await first.end()
+    purged = first.purges
+    await save_idle(store, {"telegram:old": 45}, time.time())
+    await until(lambda: second.purges >= 1)
+    assert await keys(store) == set(), "the other process swept once the holder stopped"
+    await second.end()
+    assert first.purges == purged
+
+
+@pytest.mark.parametrize("store", STORES, indirect=True)
+async def test_another_process_sweeps_when_the_holders_lease_expires_after_it_died(
+    store: ConversationStore, second_store: ConversationStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A killed holder never gives its lease up: the others wait for it to expire."""
+    await save_idle(store, {"telegram:old": 45}, time.time())
+    assert await store.lease("retention", "host:1:dead00", 60)
+    survivor = Sweeper(second_store, "host:2:bbbbbb")
+    with caplog.at_level(logging.DEBUG, logger="bot.stores.retention"):
+        survivor.start()
+        await until(lambda: survivor.leases >= 3)
+        assert survivor.purges == 0 and await keys(store) == {"telegram:old"}
+        assert "retention sweep skipped: another process holds its lease" in caplog.messages
+        assert await store.lease("retention", "host:1:dead00", 0.05), "its last renewal"
+        await until(lambda: survivor.purges >= 1)
+        await survivor.end()
+    assert await keys(store) == set()
+    assert await store.lease("retention", "host:3:cccccc", 60), "given up when stopped"

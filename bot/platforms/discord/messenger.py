@@ -34,7 +34,7 @@ from bot.platforms.discord.command_sync import sync_if_changed
 from bot.platforms.discord.components import Action, dispatch, outcome_view
 from bot.platforms.discord.delivery import Ref, Screen
 from bot.platforms.flood import Admission, FloodGate
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from dialogs import ConversationKey, Incoming, Outcome, Reply
 
 log = logging.getLogger(__name__)
@@ -52,8 +52,8 @@ SHARDING_REFUSED = {
 """The gateway close codes that mean the shard settings do not fit the bot, and the fix."""
 
 
-class ShardingRefused(RuntimeError):
-    """Discord refused this process's shards (close code 4010 or 4011)."""
+class ShardingRefused(SettingsError):
+    """Discord refused this process's shards (close code 4010 or 4011): a setting to fix."""
 
 
 class ContentTranslator(app_commands.Translator):
@@ -565,5 +565,5 @@ async def serve(app: App, stop: asyncio.Event, operators: OperatorCommands | Non
                 raise
             why = SHARDING_REFUSED[exc.code]
             raise ShardingRefused(
-                f"Discord closed shard {exc.shard_id} with {exc.code}: {why}"
+                "discord_shards", f"Discord closed shard {exc.shard_id} with {exc.code}: {why}"
             ) from None

@@ -13,7 +13,7 @@ import pytest
 
 from bot.app import App
 from bot.ops.commands import Operators
-from bot.runner import reload_content
+from bot.ops.reload import Reloads
 from bot.settings import Settings
 from dialogs.content import Content
 from tests.content_edits import (
@@ -51,7 +51,7 @@ def settings(tmp_path: Path, content_dir: Path) -> Settings:
 async def chat(fake: FakeDiscord, app: App) -> AsyncIterator[Chat]:
     """A started bot whose ``/op`` is a real Operators on the same App."""
     running = Chat(fake, app)
-    await running.start(Operators(app, reload=lambda: reload_content(app)))
+    await running.start(Operators(app, reload=Reloads(app).everywhere))
     yield running
     await running.stop()
 

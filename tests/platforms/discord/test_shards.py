@@ -175,3 +175,22 @@ async def test_serve_stops_naming_the_setting_when_discord_requires_more_shards(
         async with asyncio.timeout(HANG_GUARD):
             await serve(app, asyncio.Event())
     assert fake.closed == [([0, 1], 4011)]
+
+
+async def test_run_exits_2_naming_the_setting_when_discord_refuses_the_shards(
+    run: Any, env: dict[str, str]
+) -> None:
+    """A shard count Discord refuses is bad configuration: one line, status 2, no traceback."""
+    async with FakeDiscord(**TWO_SHARDS) as server:
+        env |= {
+            "CRAMPBOT_DISCORD_TOKEN": discord_api.TOKEN,
+            "CRAMPBOT_DISCORD_API_URL": server.api_url,
+            "CRAMPBOT_DISCORD_GATEWAY_URL": server.gateway_url,
+            "CRAMPBOT_DISCORD_SHARDS": "1",
+        }
+        bot: Bot = await run("discord")
+        async with asyncio.timeout(HANG_GUARD):
+            status = await bot.process.wait()
+    assert status == 2, bot.text()
+    assert "CRAMPBOT_DISCORD_SHARDS: Discord closed shard 0 with 4011" in bot.text()
+    assert "Traceback" not in bot.text()

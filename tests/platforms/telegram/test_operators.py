@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.ops.commands import Operators
-from bot.runner import reload_content
+from bot.ops.reload import Reloads
 from bot.settings import Settings
 from dialogs.content import Content
 from dialogs.machine import Interview
@@ -50,7 +50,7 @@ async def bot(fake: FakeBotApi, interview: Interview, content_dir: Path) -> Asyn
         content_dir=str(content_dir),
     )
     harness = Harness(fake, settings, interview)
-    await harness.start(lambda app: Operators(app, reload=lambda: reload_content(app)))
+    await harness.start(lambda app: Operators(app, reload=Reloads(app).everywhere))
     try:
         yield harness
     finally:

@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from bot.ops.commands import Operators
+from bot.ops.reload import Reloads
 from bot.platforms.telegram.webhook import MAX_BODY, SECRET_HEADER
-from bot.runner import reload_content
 from bot.settings import Settings
 from tests.platforms.telegram.conftest import HANG_GUARD, SECRET, Harness, free_port
 
@@ -38,7 +38,7 @@ def hook_settings(settings: Settings) -> Settings:
 @pytest.fixture
 async def hook(start_bot: Any, hook_settings: Settings) -> Harness:
     harness: Harness = await start_bot(
-        hook_settings, lambda app: Operators(app, reload=lambda: reload_content(app))
+        hook_settings, lambda app: Operators(app, reload=Reloads(app).everywhere)
     )
     await harness.sync()  # the webhook server is up
     return harness
