@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.stores.saved import SavedRecords
 from dialogs.engine import Engine
 from dialogs.record import Conversation
 from dialogs.turn import Change
@@ -22,4 +23,13 @@ def shown_in_a_transaction(engine: Engine) -> Engine:
         await engine._transact(str(key), lambda record, _, now: change(ref, step, record))
 
     engine.shown = shown  # type: ignore[method-assign]
+    return engine
+
+
+def without_saved_records(engine: Engine) -> Engine:
+    """``engine`` with its store keeping no saved records: every step load reads the store,
+    and a SQLite save reads the row it replaces (as before SQLite kept them)."""
+    store = engine.store
+    if hasattr(store, "saved"):
+        store.saved = SavedRecords(0)
     return engine

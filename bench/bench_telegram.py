@@ -50,7 +50,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, RequestData
 
-from bench.before import shown_in_a_transaction
+from bench.before import shown_in_a_transaction, without_saved_records
 from bench.quick import sized
 from bench.rounds import cpu_us, interleave, per_second, print_ratios, ratios
 from bot.app import build_app
@@ -356,13 +356,20 @@ class Side:
 
 @asynccontextmanager
 async def our_bot(
-    path: Path, texts: Texts, api: type[BotApi] = BotApi, shown_before: bool = False
+    path: Path,
+    texts: Texts,
+    api: type[BotApi] = BotApi,
+    shown_before: bool = False,
+    saved_before: bool = False,
 ) -> AsyncIterator[tuple[Side, list[Person]]]:
     """Our bot on a fresh SQLite file, and the people it will interview; with
-    ``shown_before``, noting where a question is shown in a transaction of its own."""
+    ``shown_before``, noting where a question is shown in a transaction of its own; with
+    ``saved_before``, its store keeping no saved records."""
     app = await build_app(Settings(store=f"sqlite:///{path}", telegram_token=TOKEN))
     if shown_before:
         shown_in_a_transaction(app.engine)
+    if saved_before:
+        without_saved_records(app.engine)
     try:
         request = InstantRequest()
         builder = ApplicationBuilder().request(request).updater(None)
@@ -416,9 +423,9 @@ def production_logging() -> Iterator[None]:
                 logging.getLogger(name).setLevel(was)
 
 
-Round = tuple[Side, Side, Side, Side]
+Round = tuple[Side, Side, Side, Side, Side]
 """Ours, ours noting where a question is shown in a transaction, ours with PTB's typed
-methods, and the bare bot."""
+methods, ours with no saved records in the SQLite store, and the bare bot."""
 
 
 async def measure() -> None:
@@ -440,16 +447,20 @@ async def measure() -> None:
                     typed,
                     typed_people,
                 ),
+                our_bot(Path(tmp, f"unsaved{number}.db"), texts, saved_before=True) as (
+                    unsaved,
+                    unsaved_people,
+                ),
                 bare_bot(counts, texts, outcome) as bare,
             ):
-                sides = [ours, shown, typed, bare]
+                sides = [ours, shown, typed, unsaved, bare]
                 turn = number % len(sides)  # each bot goes first in some rounds
                 await interleave(sides[turn:] + sides[:turn])
-                for crowd in (people, shown_people, typed_people):
+                for crowd in (people, shown_people, typed_people, unsaved_people):
                     assert [p.updates for p in crowd] == counts, "ours took another path"
                 for side in sides:
                     assert not side.request.keyboards, "some interviews did not finish"
-            rounds.append((ours, shown, typed, bare))
+            rounds.append((ours, shown, typed, unsaved, bare))
     report(rounds, sum(counts))
 
 
@@ -461,23 +472,26 @@ def report(rounds: list[Round], updates: int) -> None:
         ("PTB + crampbot adapter + engine + SQLite", 0),
         ("  the same noting shown in a transaction (before)", 1),
         ("  the same with PTB's typed methods (before)", 2),
-        ("bare PTB ConversationHandler, dict state", 3),
+        ("  the same, SQLite keeping no saved records (before)", 3),
+        ("bare PTB ConversationHandler, dict state", 4),
     ):
         rate = median(per_second(r[index]) for r in rounds)
         cpu = median(cpu_us(r[index]) for r in rounds)
         print(f"{name + ':':<52} {rate:6.0f} updates/s, {cpu:5.0f} us CPU per update")
-    ours, _, typed, bare = rounds[-1]
+    ours, _, typed, _, bare = rounds[-1]
     calls = f"ours {ours.request.calls}, before {typed.request.calls}, bare {bare.request.calls}"
     print(f"API calls per run: {calls}")
     for name, pairs in (
-        ("before (typed methods) / bare", [(t, b) for _, _, t, b in rounds]),
-        ("ours / before (typed methods)", [(o, t) for o, _, t, _ in rounds]),
-        ("before (shown in a transaction) / bare", [(s, b) for _, s, _, b in rounds]),
-        ("ours / before (shown in a transaction)", [(o, s) for o, s, _, _ in rounds]),
+        ("before (typed methods) / bare", [(r[2], r[4]) for r in rounds]),
+        ("ours / before (typed methods)", [(r[0], r[2]) for r in rounds]),
+        ("before (shown in a transaction) / bare", [(r[1], r[4]) for r in rounds]),
+        ("ours / before (shown in a transaction)", [(r[0], r[1]) for r in rounds]),
+        ("before (no saved records) / bare", [(r[3], r[4]) for r in rounds]),
+        ("ours / before (no saved records)", [(r[0], r[3]) for r in rounds]),
     ):
         wall, cpu = ratios(pairs)
         print(f"ratio {name}: wall {median(wall):.2f}, CPU {median(cpu):.2f} (medians)")
-    print_ratios([(o, b) for o, _, _, b in rounds], goal=GOAL)
+    print_ratios([(r[0], r[4]) for r in rounds], goal=GOAL)
 
 
 def main() -> None:

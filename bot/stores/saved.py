@@ -45,6 +45,11 @@ class SavedRecords:
         found = self._saved.get(key)
         return found.stamp if found is not None and found.version == version else ""
 
+    def peek(self, key: str, version: int) -> Saved | None:
+        """What was last seen of ``key`` if at ``version``, not copied: to read, never change."""
+        found = self._saved.get(key)
+        return found if found is not None and found.version == version else None
+
     def put(self, record: Conversation, stamp: str = "") -> None:
         """Note ``record`` (a copy of it) as the store now holds it."""
         if self.size <= 0:
@@ -54,9 +59,10 @@ class SavedRecords:
         if len(self._saved) > self.size:
             self._saved.popitem(last=False)
 
-    def noted(self, key: str, step: int, ref: str, noted: bool) -> None:
+    def noted(self, key: str, step: int, ref: str, noted: bool, stamp: str = "") -> None:
         """Follow a store's ``note_shown``: a copy asking ``step`` takes ``ref`` when the store
-        took it; a copy that disagrees with the store about what is asked goes."""
+        took it (and ``stamp``, for a store whose note changes it); a copy that disagrees
+        with the store about what is asked goes."""
         found = self._saved.get(key)
         if found is None:
             return
@@ -64,6 +70,8 @@ class SavedRecords:
             del self._saved[key]
         elif noted:
             found.record.shown, found.record.shown_step = ref, step
+            if stamp:
+                self._saved[key] = found._replace(stamp=stamp)
 
     def drop(self, key: str) -> None:
         """Forget ``key`` (deleted, or saved elsewhere since)."""

@@ -11,6 +11,12 @@ still held older copies, after every delete and every save that drops answers
 connection reads an older snapshot; a deferred one is retried in the background
 until it succeeds.
 
+One statement per step: the records this process saved or read last are kept
+(:class:`~bot.stores.saved.SavedRecords`, stamped with their row's JSON text), so
+the engine's step load skips the file, and the save's compare-and-set is one
+``UPDATE ... WHERE version = ? AND data = <that text>``: a row changed since (by a
+note, or another process) fails it, and the engine's retry loads fresh.
+
 Calls run directly on the event loop, not via ``asyncio.to_thread``: each is one
 short autocommit statement on the primary key, cheaper than a thread hop
 (``python -m bench.bench_stores``). SQLite never waits for a lock itself
@@ -30,6 +36,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
 from bot.stores.faults import Breaker, one_line
+from bot.stores.saved import SAVED, SavedRecords
 from bot.stores.sqlite_schema import prepare
 from dialogs import (
     AUDIT_KEEP,
@@ -64,38 +71,71 @@ _BROKEN = ("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_READONLY", "SQLITE_ERROR",
 
 
 class SqliteStore:
-    """Conversation records in one SQLite file, with compare-and-set on ``version``."""
+    """Conversation records in one SQLite file, with compare-and-set on ``version``; the
+    last ``saved`` records this process saw are kept for step loads."""
 
     def __init__(
-        self, connection: sqlite3.Connection, path: str = "", breaker: Breaker | None = None
+        self,
+        connection: sqlite3.Connection,
+        path: str = "",
+        breaker: Breaker | None = None,
+        saved: int = SAVED,
     ) -> None:
         self._db = connection
         self._path = path
         self.breaker = breaker or Breaker()
+        self.saved = SavedRecords(saved)
         self._checkpointing: asyncio.Task[None] | None = None
 
     @classmethod
-    async def open(cls, path: str, breaker: Breaker | None = None) -> SqliteStore:
+    async def open(
+        cls, path: str, breaker: Breaker | None = None, saved: int = SAVED
+    ) -> SqliteStore:
         """Open (creating it privately) the database at ``path``, after checking its schema.
 
         Raises :class:`StoreBroken` for a file that is not ours, newer, corrupt or
         read-only, and :class:`StoreUnavailable` when it cannot be opened now.
         """
-        return cls(prepare(path), path, breaker)
+        return cls(prepare(path), path, breaker, saved)
 
     async def load(self, key: str, *, cached: bool = False) -> Conversation | None:
-        """Always from the file (``cached`` is ignored): other processes may write it."""
+        """The record of ``key``; with ``cached``, the copy this process saw last if any
+        (other processes may have written the file since: the save's check catches that)."""
+        if cached and (hit := self.saved.get(key)) is not None:
+            return hit.record
         row = await self._call(
             lambda: self._db.execute(
                 "SELECT data FROM conversations WHERE key = ?", (key,)
             ).fetchone()
         )
-        return Conversation.from_json(row[0]) if row else None
+        if row is None:
+            self.saved.drop(key)
+            return None
+        try:
+            record = Conversation.from_json(row[0])
+        except CorruptRecord:
+            self.saved.drop(key)
+            raise
+        self.saved.put(record, row[0])
+        return record
 
     async def save(self, record: Conversation, expected: int) -> bool:
+        try:
+            saved = await self._save(record, expected)
+        except BaseException:
+            self.saved.drop(record.key)  # it may or may not have been written
+            raise
+        if saved:
+            self.saved.put(record, saved)
+        else:
+            self.saved.drop(record.key)  # changed since it was read: the next load is fresh
+        return bool(saved)
+
+    async def _save(self, record: Conversation, expected: int) -> str:
+        """Save ``record``; its JSON text when saved, else ``""``."""
         data = record.to_json()
         if expected == 0:
-            saved = await self._call(
+            inserted = await self._call(
                 lambda: (
                     self._db.execute(
                         "INSERT INTO conversations (key, version, updated_at, data) VALUES (?, ?, ?, ?)"
@@ -105,46 +145,75 @@ class SqliteStore:
                     == 1
                 )
             )
-            return saved
-
-        def update() -> tuple[bool, bool]:
-            old = self._db.execute(
-                "SELECT data FROM conversations WHERE key = ? AND version = ?",
-                (record.key, expected),
-            ).fetchone()
-            if old is None:
-                return False, False
-            stored = _readable(old[0])
-            if stored is not None and stored.get("shown_step", 0) != record.shown_step:
-                return False, False  # noted shown since the load
-            # Unchanged since that read (a note in between changes the data, not the version).
-            saved = self._db.execute(
-                "UPDATE conversations SET version = ?, updated_at = ?, data = ?"
-                " WHERE key = ? AND version = ? AND data = ?",
-                (record.version, record.updated_at, data, record.key, expected, old[0]),
-            ).rowcount
-            return saved == 1, _drops_answers(stored, record)
-
-        saved, dropped = await self._call(update)
+            return data if inserted else ""
+        seen = self.saved.peek(record.key, expected)
+        if seen is not None:  # the row as this process last saw it: one conditional UPDATE
+            old, stamp = seen.record, seen.stamp
+            if old.shown_step != record.shown_step:
+                return ""  # noted shown since the load
+            saved, dropped = await self._call(
+                lambda: (
+                    self._replace(record, expected, data, stamp),
+                    _drops_answers(old.answers, record),
+                )
+            )
+        else:
+            saved, dropped = await self._call(self._read_and_replace, record, expected, data)
         if dropped:  # old answers are still in the -wal file: move them out
             self._checkpoint()
-        return saved
+        return data if saved else ""
+
+    def _replace(self, record: Conversation, expected: int, data: str, old: str) -> bool:
+        """Write ``data`` if the row is still at version ``expected`` with the text ``old``."""
+        return (
+            self._db.execute(
+                "UPDATE conversations SET version = ?, updated_at = ?, data = ?"
+                " WHERE key = ? AND version = ? AND data = ?",
+                (record.version, record.updated_at, data, record.key, expected, old),
+            ).rowcount
+            == 1
+        )
+
+    def _read_and_replace(
+        self, record: Conversation, expected: int, data: str
+    ) -> tuple[bool, bool]:
+        """Read the row at version ``expected``, check it, and :meth:`_replace` it; whether it
+        was saved and whether that drops answers."""
+        old = self._db.execute(
+            "SELECT data FROM conversations WHERE key = ? AND version = ?",
+            (record.key, expected),
+        ).fetchone()
+        if old is None:
+            return False, False
+        stored = _readable(old[0])
+        if stored is not None and stored.get("shown_step", 0) != record.shown_step:
+            return False, False  # noted shown since the load
+        # Unchanged since that read (a note in between changes the data, not the version).
+        saved = self._replace(record, expected, data, old[0])
+        return saved, _drops_answers(None if stored is None else stored.get("answers"), record)
 
     async def note_shown(self, key: str, step: int, ref: str) -> bool:
         """One ``UPDATE`` that sets ``shown`` and ``shown_step`` inside the record's JSON
-        (SQLite's JSON functions keep every other value's text as it is)."""
-        noted: int = await self._call(
-            lambda: (
-                self._db.execute(
-                    "UPDATE conversations SET data = json_set(data, '$.shown', ?, '$.shown_step', ?)"
-                    f" WHERE key = ? AND {ASKED} = ?",
+        (SQLite's JSON functions keep every other value's text as it is); the saved copy
+        follows, with the row's new text."""
+        try:
+            row = await self._call(
+                lambda: self._db.execute(
+                    "UPDATE conversations"
+                    " SET data = json_set(data, '$.shown', ?, '$.shown_step', ?)"
+                    f" WHERE key = ? AND {ASKED} = ? RETURNING data",
                     (ref, step, key, step),
-                ).rowcount
+                ).fetchone()
             )
-        )
-        return noted == 1
+        except BaseException:
+            self.saved.drop(key)  # it may or may not have been written
+            raise
+        self.saved.noted(key, step, ref, row is not None, row[0] if row else "")
+        return row is not None
 
     async def delete(self, key: str) -> bool:
+        self.saved.drop(key)
+
         def work() -> bool:
             with self._transaction():
                 deleted = self._db.execute(
@@ -200,6 +269,7 @@ class SqliteStore:
         """Delete records idle since before ``idle_before``, a short batch at a time, and
         audit entries older than that."""
         count = 0
+        self.saved.clear()  # cheaper than finding which went; the next loads go to the file
         while True:
             deleted: int = await self._call(
                 lambda: (
@@ -458,13 +528,13 @@ def _readable(data: str) -> dict[str, Any] | None:
     return parsed if isinstance(parsed, dict) else None
 
 
-def _drops_answers(stored: dict[str, Any] | None, record: Conversation) -> bool:
-    """Whether saving ``record`` removes or changes an answer of the ``stored`` record
-    (JSON lists for multi answers, tuples in ``record``); unreadable counts as yes."""
+def _drops_answers(stored: Any, record: Conversation) -> bool:
+    """Whether saving ``record`` removes or changes an answer of the ``stored`` answers
+    (JSON lists or tuples for multi answers); unreadable counts as yes."""
     try:
         return stored is None or any(
-            _as_stored(record.answers.get(question)) != answer
-            for question, answer in stored["answers"].items()
+            _as_stored(record.answers.get(question)) != _as_stored(answer)
+            for question, answer in stored.items()
         )
     except (KeyError, TypeError, AttributeError):
         return True

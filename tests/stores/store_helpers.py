@@ -11,6 +11,7 @@ from dialogs.store import ConversationStore
 from dialogs.types import Incoming, Message, Outcome, Question, Reply
 
 STORES = ["memory", "sqlite", "redis"]
+KEY = "telegram:77"
 # A complete interview whose answer to "when" (walking_relieved) is easy to find in raw bytes.
 WALKING_ANSWERS: dict[str, Any] = {
     "red_flags": ["none"],
@@ -62,3 +63,16 @@ async def run_interview(engine: Engine, key: str, answers: dict[str, Any]) -> Ou
 def kinds(replies: list[Reply]) -> list[str]:
     """The kinds of the messages among ``replies`` (info, error, answered, closed)."""
     return [r.kind for r in replies if isinstance(r, Message)]
+
+
+async def start(engine: Engine) -> Question:
+    question = (await engine.handle(KEY, Incoming(command="start")))[-1]
+    assert isinstance(question, Question)
+    return question
+
+
+async def answer(engine: Engine, question: Question, option: str) -> Question:
+    event = Incoming(choice=(option,), question=question.id, step=question.step)
+    asked = (await engine.handle(KEY, event))[-1]
+    assert isinstance(asked, Question), asked
+    return asked

@@ -11,10 +11,8 @@ import pytest
 import redis.asyncio as redis
 
 from bot.stores.redis_store import RedisStore
-from dialogs import AuditEntry, Engine, Incoming, Interview, Message, Question
-from tests.stores.store_helpers import sample
-
-KEY = "telegram:77"
+from dialogs import AuditEntry, Engine, Incoming, Interview, Message
+from tests.stores.store_helpers import KEY, answer, sample, start
 
 
 class Counting(redis.Connection):
@@ -37,19 +35,6 @@ async def stores(redis_url: str) -> AsyncIterator[tuple[RedisStore, RedisStore]]
     finally:
         await first.close()
         await second.close()
-
-
-async def start(engine: Engine) -> Question:
-    question = (await engine.handle(KEY, Incoming(command="start")))[-1]
-    assert isinstance(question, Question)
-    return question
-
-
-async def answer(engine: Engine, question: Question, option: str) -> Question:
-    event = Incoming(choice=(option,), question=question.id, step=question.step)
-    asked = (await engine.handle(KEY, event))[-1]
-    assert isinstance(asked, Question), asked
-    return asked
 
 
 async def trips(call: Any) -> tuple[int, Any]:
