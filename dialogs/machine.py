@@ -66,6 +66,7 @@ class Interview:
         self._order = [s for s in content.states if s in content.questions]
         self._estimate = lru_cache(maxsize=ESTIMATES)(self._count)
         self._verdict = lru_cache(maxsize=ESTIMATES)(self._verdict_of)
+        self._worth = lru_cache(maxsize=ESTIMATES)(self._worth_of)
         self.readers = {
             locale: Reader(content.questions, texts) for locale, texts in content.locales.items()
         }
@@ -140,14 +141,15 @@ class Interview:
         return True
 
     def _worth_asking(self, event: EventData) -> bool:
+        """The ``worth_asking`` condition: whether the transition's question is still worth
+        asking with the model's answers (cached: many people share the same answers)."""
         model: Any = event.model
         question: Any = event.transition.dest if event.transition else None
-        answers = model.answers
-        rules = self.content.rules
-        # One trigger tries several transitions: work the verdict out once per trigger.
-        verdict = event.__dict__.get("verdict")
-        if verdict is None:
-            verdict = event.__dict__["verdict"] = rules.verdict(answers)
+        return self._worth(question, frozenset(model.answers.items()))
+
+    def _worth_of(self, question: Any, given: frozenset[tuple[str, Answer]]) -> bool:
+        verdict = self._verdict(given)
         if verdict.rule.ends_interview:
             return False
-        return question in self.content.always or rules.could_change(question, answers, verdict)
+        rules = self.content.rules
+        return question in self.content.always or rules.could_change(question, dict(given), verdict)
