@@ -63,11 +63,18 @@ class Metrics:
             ["platform"],
             registry=r,
         )
+        # Each step's counters by (platform label, kind), a closed set: ``labels`` checks and
+        # locks on every call.
+        self._step_counters: dict[tuple[str, str], tuple[Counter, Counter]] = {}
 
     def stepped(self, step: Step) -> None:
         platform = platform_label(step.platform)
-        self.events.labels(platform, step.kind).inc()
-        self.replies.labels(platform).inc(step.replies)
+        counters = self._step_counters.get((platform, step.kind))
+        if counters is None:
+            counters = (self.events.labels(platform, step.kind), self.replies.labels(platform))
+            self._step_counters[platform, step.kind] = counters
+        counters[0].inc()
+        counters[1].inc(step.replies)
         self.step_seconds.observe(step.seconds)
         if step.error is not None:
             self.errors.labels(step.error).inc()
