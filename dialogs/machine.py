@@ -27,9 +27,12 @@ ESTIMATES = 4096
 
 class Interview:
     """A content version with its machine, per-locale answer vocabularies, and its
-    composed outcomes (``outcomes``: how many to keep)."""
+    composed outcomes (``outcomes``: how many to keep); ``estimates``: how many
+    verdicts, conditions and progress estimates to keep (0: work each out every time)."""
 
-    def __init__(self, content: Content, outcomes: int = OUTCOMES) -> None:
+    def __init__(
+        self, content: Content, outcomes: int = OUTCOMES, estimates: int = ESTIMATES
+    ) -> None:
         self.content = content
         self.outcomes = Outcomes(content, outcomes)
         conditions: dict[str, Callable[[EventData], bool]] = {"worth_asking": self._worth_asking}
@@ -64,9 +67,9 @@ class Interview:
         self._known = {qid: frozenset(spec.options) for qid, spec in content.questions.items()}
         self._states = frozenset(content.states)
         self._order = [s for s in content.states if s in content.questions]
-        self._estimate = lru_cache(maxsize=ESTIMATES)(self._count)
-        self._verdict = lru_cache(maxsize=ESTIMATES)(self._verdict_of)
-        self._worth = lru_cache(maxsize=ESTIMATES)(self._worth_of)
+        self._estimate = lru_cache(maxsize=estimates)(self._count)
+        self._verdict = lru_cache(maxsize=estimates)(self._verdict_of)
+        self._worth = lru_cache(maxsize=estimates)(self._worth_of)
         self.readers = {
             locale: Reader(content.questions, texts) for locale, texts in content.locales.items()
         }

@@ -37,6 +37,8 @@ SHOWN_BEFORE = (
 EXPECTED = {
     "bench_core": [
         rf"^ratio engine step / bare trigger: p50 {NUMBER}x \(goal <= 3x\), p99 {NUMBER}x \(goal <= 2x\)$",
+        rf"^  the same trigger with our cached condition: p50 {NUMBER} us, p99 {NUMBER} us;"
+        rf" engine step / it: p50 {NUMBER}x, p99 {NUMBER}x$",
         rf"^understanding one typed reply, .*: p50 {NUMBER} us, p99 {NUMBER} us$",
         rf"^ratio understanding / bare look-up: p50 {NUMBER}x, p99 {NUMBER}x$",
         rf"^Engine.shown .*, ours / as a transaction \(before\): p50 {NUMBER}x, p99 {NUMBER}x$",
