@@ -91,23 +91,6 @@ async def test_save_retries_on_a_fresh_load_when_another_process_saved_since(
     assert record is not None and record.version == 4 and record.answers == {}
 
 
-async def test_cached_record_is_not_used_when_deleted_and_rebuilt_to_its_version_elsewhere(
-    stores: tuple[RedisStore, RedisStore], interview: Interview
-) -> None:
-    """The version alone would match (ABA): the stamp of each save tells the copies apart."""
-    a, b = Engine(interview, stores[0]), Engine(interview, stores[1])
-    where = await answer(a, await start(a), "none")
-    await answer(a, where, "calf")  # A holds version 3, where=calf
-    assert await b.forget(KEY)
-    where_again = await answer(b, await start(b), "none")
-    when = await answer(b, where_again, "thigh")  # B rebuilt version 3, where=thigh
-    assert when.step == 3
-    await answer(a, when, "night")
-    record = await stores[1].load(KEY)
-    assert record is not None
-    assert record.answers["where"] == "thigh" and record.answers["when"] == "night"
-
-
 async def test_display_load_is_fresh_when_another_process_saved_since(
     stores: tuple[RedisStore, RedisStore],
 ) -> None:

@@ -85,23 +85,6 @@ async def test_save_fails_on_a_copy_noted_elsewhere_since_and_retries_fresh(
     assert replies[0] == Message(text="Calf", kind="answered", question="where", previous="m9")
 
 
-async def test_cached_record_is_not_used_when_deleted_and_rebuilt_to_its_version_elsewhere(
-    stores: tuple[SqliteStore, SqliteStore], interview: Interview
-) -> None:
-    """The version alone would match (ABA): the row's text tells the copies apart."""
-    a, b = Engine(interview, stores[0]), Engine(interview, stores[1])
-    where = await answer(a, await start(a), "none")
-    await answer(a, where, "calf")  # A holds version 3, where=calf
-    assert await b.forget(KEY)
-    where_again = await answer(b, await start(b), "none")
-    when = await answer(b, where_again, "thigh")  # B rebuilt version 3, where=thigh
-    assert when.step == 3
-    await answer(a, when, "night")
-    record = await stores[1].load(KEY)
-    assert record is not None
-    assert record.answers["where"] == "thigh" and record.answers["when"] == "night"
-
-
 async def test_display_load_is_fresh_when_another_process_saved_since(
     stores: tuple[SqliteStore, SqliteStore],
 ) -> None:
