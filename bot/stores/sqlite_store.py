@@ -15,7 +15,16 @@ One statement per step: the records this process saved or read last are kept
 (:class:`~bot.stores.saved.SavedRecords`, stamped with their row's JSON text), so
 the engine's step load skips the file, and the save's compare-and-set is one
 ``UPDATE ... WHERE version = ? AND data = <that text>``: a row changed since (by a
-note, or another process) fails it, and the engine's retry loads fresh.
+note, or another process) fails it, and the engine's retry loads fresh. Noting
+where a question is shown is, on such a copy, the same kind of ``UPDATE`` with
+the new text worked out here (SQLite's JSON functions, which parse the row
+three times, only when the copy is stale or missing).
+
+The ``updated_at`` column, which only the purge reads, moves in steps of
+:data:`UPDATED_AT_STEP` (the record's JSON keeps the exact time): a save in the
+same step leaves the column, and so its index, alone, which makes it about a
+third cheaper. The purge takes the records the column shows may have expired and
+deletes those whose own time says they have.
 
 Calls run directly on the event loop, not via ``asyncio.to_thread``: each is one
 short autocommit statement on the primary key, cheaper than a thread hop
@@ -61,6 +70,15 @@ BUSY_BUDGET = 5.0
 BUSY_FIRST, BUSY_MAX = 0.001, 0.05
 # A deferred checkpoint is tried again after these pauses (doubling) until it succeeds.
 CHECKPOINT_FIRST, CHECKPOINT_MAX = 0.05, 5.0
+
+UPDATED_AT_STEP = 300.0
+"""Seconds: the ``updated_at`` column holds the start of a step that the record's last save
+is in (never later than that save), so the purge finds candidates by it and then checks
+the record's own time (:data:`SAVED_AT`)."""
+# When a stored record was last saved; the column's time for data that is not JSON.
+SAVED_AT = (
+    "coalesce(CASE WHEN json_valid(data) THEN json_extract(data, '$.updated_at') END, updated_at)"
+)
 
 # What a stored record asks; NULL for data that is not JSON (json_extract would raise),
 # so such a row is never noted.
@@ -140,7 +158,7 @@ class SqliteStore:
                     self._db.execute(
                         "INSERT INTO conversations (key, version, updated_at, data) VALUES (?, ?, ?, ?)"
                         " ON CONFLICT (key) DO NOTHING",
-                        (record.key, record.version, record.updated_at, data),
+                        (record.key, record.version, _step_of(record.updated_at), data),
                     ).rowcount
                     == 1
                 )
@@ -151,9 +169,11 @@ class SqliteStore:
             old, stamp = seen.record, seen.stamp
             if old.shown_step != record.shown_step:
                 return ""  # noted shown since the load
+            # The column is in the step of old.updated_at (or an older process's exact time).
+            moved = _step_of(old.updated_at) != _step_of(record.updated_at)
             saved, dropped = await self._call(
                 lambda: (
-                    self._replace(record, expected, data, stamp),
+                    self._replace(record, expected, data, stamp, moved),
                     _drops_answers(old.answers, record),
                 )
             )
@@ -163,13 +183,25 @@ class SqliteStore:
             self._checkpoint()
         return data if saved else ""
 
-    def _replace(self, record: Conversation, expected: int, data: str, old: str) -> bool:
-        """Write ``data`` if the row is still at version ``expected`` with the text ``old``."""
+    def _replace(
+        self, record: Conversation, expected: int, data: str, old: str, moved: bool
+    ) -> bool:
+        """Write ``data`` if the row is still at version ``expected`` with the text ``old``;
+        the ``updated_at`` column too when the save ``moved`` it to another step."""
+        if moved:
+            return (
+                self._db.execute(
+                    "UPDATE conversations SET version = ?, updated_at = ?, data = ?"
+                    " WHERE key = ? AND version = ? AND data = ?",
+                    (record.version, _step_of(record.updated_at), data, record.key, expected, old),
+                ).rowcount
+                == 1
+            )
         return (
             self._db.execute(
-                "UPDATE conversations SET version = ?, updated_at = ?, data = ?"
+                "UPDATE conversations SET version = ?, data = ?"
                 " WHERE key = ? AND version = ? AND data = ?",
-                (record.version, record.updated_at, data, record.key, expected, old),
+                (record.version, data, record.key, expected, old),
             ).rowcount
             == 1
         )
@@ -180,7 +212,7 @@ class SqliteStore:
         """Read the row at version ``expected``, check it, and :meth:`_replace` it; whether it
         was saved and whether that drops answers."""
         old = self._db.execute(
-            "SELECT data FROM conversations WHERE key = ? AND version = ?",
+            "SELECT data, updated_at FROM conversations WHERE key = ? AND version = ?",
             (record.key, expected),
         ).fetchone()
         if old is None:
@@ -189,14 +221,24 @@ class SqliteStore:
         if stored is not None and stored.get("shown_step", 0) != record.shown_step:
             return False, False  # noted shown since the load
         # Unchanged since that read (a note in between changes the data, not the version).
-        saved = self._replace(record, expected, data, old[0])
+        moved = _step_of(old[1]) != _step_of(record.updated_at)
+        saved = self._replace(record, expected, data, old[0], moved)
         return saved, _drops_answers(None if stored is None else stored.get("answers"), record)
 
     async def note_shown(self, key: str, step: int, ref: str) -> bool:
-        """One ``UPDATE`` that sets ``shown`` and ``shown_step`` inside the record's JSON
-        (SQLite's JSON functions keep every other value's text as it is); the saved copy
-        follows, with the row's new text."""
+        """Set ``shown`` and ``shown_step`` in the record when it asks ``step``, in one
+        ``UPDATE``: from the saved copy when it asks that step (its new text, if the row is
+        still the copy's), else with SQLite's JSON functions (which keep every other value's
+        text as it is). The saved copy follows, with the row's new text."""
         try:
+            seen = self.saved.peek(key)
+            if seen is not None and seen.stamp and seen.record.asked == step:
+                noted = seen.record.copy()
+                noted.shown, noted.shown_step = ref, step
+                data = noted.to_json()
+                if await self._call(self._rewrite, key, seen.stamp, data):
+                    self.saved.noted(key, step, ref, True, data)
+                    return True
             row = await self._call(
                 lambda: self._db.execute(
                     "UPDATE conversations"
@@ -210,6 +252,15 @@ class SqliteStore:
             raise
         self.saved.noted(key, step, ref, row is not None, row[0] if row else "")
         return row is not None
+
+    def _rewrite(self, key: str, old: str, data: str) -> bool:
+        """Replace ``key``'s row text ``old`` by ``data``; ``False`` if it is not ``old`` now."""
+        return (
+            self._db.execute(
+                "UPDATE conversations SET data = ? WHERE key = ? AND data = ?", (data, key, old)
+            ).rowcount
+            == 1
+        )
 
     async def delete(self, key: str) -> bool:
         self.saved.drop(key)
@@ -275,7 +326,8 @@ class SqliteStore:
                 lambda: (
                     self._db.execute(
                         "DELETE FROM conversations WHERE key IN"
-                        " (SELECT key FROM conversations WHERE updated_at < ? LIMIT ?)",
+                        " (SELECT key FROM conversations WHERE updated_at < ?1"
+                        f" AND {SAVED_AT} < ?1 LIMIT ?2)",
                         (idle_before, SCAN_BATCH),
                     ).rowcount
                 )
@@ -513,6 +565,11 @@ class _Transaction:
                 self._db.execute("ROLLBACK")
             except sqlite3.Error as exc:
                 log.warning("rollback failed: %s", one_line(exc))
+
+
+def _step_of(updated_at: float) -> float:
+    """The ``updated_at`` column's value for a save at ``updated_at``: the start of its step."""
+    return updated_at - updated_at % UPDATED_AT_STEP
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:

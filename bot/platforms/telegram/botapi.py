@@ -2,41 +2,35 @@
 
 PTB's typed methods parse every answer into a ``telegram.Message``
 (``bench.bench_telegram`` weighs what that costs); the adapter needs only the
-message's chat and id. These calls go through PTB's public
-``Bot.do_api_request`` instead: the same request path, so the same rate
-limiter, serialisation and error mapping (``RetryAfter``, ``Forbidden``,
-``BadRequest``, ``ChatMigrated``, ``NetworkError``), and the same form fields as
-the typed methods send. ``tests/platforms/telegram/test_botapi.py`` pins all
-of that against PTB's typed methods, so an upgrade that changes it fails there.
-PTB's ``Defaults`` are not applied on this path; the bot sets none.
+message's chat and id. These calls go through ``Bot._post``, the method every
+typed method (and the public ``Bot.do_api_request``) posts through: the same
+request path, so the same rate limiter, serialisation and error mapping
+(``RetryAfter``, ``Forbidden``, ``BadRequest``, ``ChatMigrated``, ``NetworkError``,
+``InvalidToken``), and the same form fields as the typed methods send. Not
+``do_api_request`` itself: for an endpoint that has a typed method it raises a
+warning on every call, whose filtering costs more than the rest of its work.
+``tests/platforms/telegram/test_botapi.py`` pins all of that against PTB's
+typed methods, so an upgrade that changes it fails there. PTB's ``Defaults``
+are not applied on this path; the bot sets none.
 """
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, ReplyParameters
-from telegram.error import EndPointNotFound, InvalidToken
-from telegram.warnings import PTBUserWarning
 
 Location = tuple[int, int]
 """Where a message is: ``(chat_id, message_id)``."""
 
-ENDPOINTS = ("sendMessage", "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery")
-TYPED_METHOD_HINT = rf"Please use 'Bot\.({'|'.join(ENDPOINTS)})' instead of 'Bot\.do_api_request"
-"""PTB's warning that a typed method exists for an endpoint: we skip those on purpose."""
-
 
 class BotApi:
-    """Send, edit and answer through ``bot.do_api_request``; markups go as their JSON text."""
+    """Send, edit and answer through ``bot._post``; markups go as their JSON text."""
 
     __slots__ = ("_bot",)
 
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
-        # For our endpoints only; idempotent (the warnings module keeps one copy of a filter).
-        warnings.filterwarnings("ignore", TYPED_METHOD_HINT, PTBUserWarning)
 
     async def send(
         self,
@@ -95,13 +89,8 @@ class BotApi:
         await self._call("answerCallbackQuery", callback_query_id=callback_query_id, text=text)
 
     async def _call(self, endpoint: str, **params: Any) -> Any:
-        try:  # PTB drops the None values, as its typed methods do
-            return await self._bot.do_api_request(endpoint, api_kwargs=params)
-        except EndPointNotFound as exc:
-            # Our endpoints exist: a 401/404 is a rejected token, as the typed methods say.
-            if isinstance(exc.__cause__, InvalidToken):
-                raise exc.__cause__ from None
-            raise
+        # PTB drops the None values, as its typed methods do
+        return await self._bot._post(endpoint, api_kwargs=params)
 
 
 def _json(markup: InlineKeyboardMarkup | None) -> str | None:

@@ -1,4 +1,4 @@
-"""Guards on what BotApi relies on in PTB: ``do_api_request`` sends what the typed methods
+"""Guards on what BotApi relies on in PTB: ``Bot._post`` sends what the typed methods
 send, through the rate limiter, and fails with the same errors.
 
 A PTB upgrade that changes any of it fails here, not in a chat.
@@ -7,7 +7,6 @@ A PTB upgrade that changes any of it fails here, not in a chat.
 from __future__ import annotations
 
 import json
-import re
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
@@ -26,9 +25,8 @@ from telegram.error import (
 )
 from telegram.ext import BaseRateLimiter, ExtBot
 from telegram.request import BaseRequest, RequestData
-from telegram.warnings import PTBUserWarning
 
-from bot.platforms.telegram.botapi import TYPED_METHOD_HINT, BotApi
+from bot.platforms.telegram.botapi import BotApi
 from bot.platforms.telegram.fairness import PerChatLimiter
 from bot.platforms.telegram.render import keyboard
 from dialogs.types import Option, Question
@@ -247,15 +245,6 @@ async def test_raw_calls_raise_what_typed_methods_raise_when_telegram_refuses(
         raised.append(caught.value)
     assert [type(e) for e in raised] == [expected, expected]
     assert raised[0].message == raised[1].message
-
-
-async def test_ptb_still_hints_at_typed_methods_in_the_words_botapi_silences() -> None:
-    bot, _ = await a_bot()
-    with warnings.catch_warnings(record=True) as hints:
-        warnings.simplefilter("always")
-        await bot.do_api_request("sendMessage", api_kwargs={"chat_id": CHAT, "text": "hi"})
-    assert [type(h.message) for h in hints] == [PTBUserWarning]
-    assert re.match(TYPED_METHOD_HINT, str(hints[0].message), re.IGNORECASE)
 
 
 async def test_raw_calls_warn_nothing_when_warnings_are_errors() -> None:
