@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.stores.saved import SavedRecords
+from bot.stores.sqlite_store import SqliteStore
 from dialogs.engine import Engine
 from dialogs.record import Conversation
 from dialogs.turn import Change
@@ -32,4 +33,22 @@ def without_saved_records(engine: Engine) -> Engine:
     store = engine.store
     if hasattr(store, "saved"):
         store.saved = SavedRecords(0)
+    return engine
+
+
+def sqlite_as_before(engine: Engine) -> Engine:
+    """``engine`` with its SQLite store as before its step got cheaper: every note through
+    SQLite's JSON functions, and every save writing the ``updated_at`` column (and index)."""
+    store = engine.store
+    if isinstance(store, SqliteStore):
+        replace = store._replace
+
+        async def no_copy(key: str, step: int, ref: str) -> bool:
+            del key, step, ref
+            return False
+
+        store._note_from_copy = no_copy  # type: ignore[method-assign]
+        store._replace = (  # type: ignore[method-assign]
+            lambda record, expected, data, old, moved: replace(record, expected, data, old, True)
+        )
     return engine

@@ -23,6 +23,7 @@ Run: ``.venv/bin/python -m bench.bench_telegram``; ``CRAMPBOT_BENCH_QUICK=1`` ru
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import logging
@@ -32,7 +33,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,8 +50,9 @@ from telegram.ext import (
     ConversationHandler,
 )
 from telegram.request import BaseRequest, RequestData
+from telegram.warnings import PTBUserWarning
 
-from bench.before import shown_in_a_transaction, without_saved_records
+from bench.before import shown_in_a_transaction, sqlite_as_before, without_saved_records
 from bench.quick import sized
 from bench.rounds import cpu_us, interleave, per_second, print_ratios, ratios
 from bot.app import build_app
@@ -61,6 +63,7 @@ from bot.platforms.telegram.fairness import PerChatLimiter
 from bot.platforms.telegram.messenger import build_application
 from bot.platforms.telegram.render import outcome_html
 from bot.settings import Settings
+from dialogs.engine import Engine
 from dialogs.locales import Texts
 from dialogs.types import Incoming, Outcome
 
@@ -196,6 +199,21 @@ class TypedBotApi(BotApi):
 
     async def answer(self, callback_query_id: str, text: str | None = None) -> None:
         await self.typed.answer_callback_query(callback_query_id, text)
+
+
+class RequestBotApi(BotApi):
+    """The adapter's calls through PTB's public ``Bot.do_api_request``, which raises a
+    warning on every call to an endpoint that has a typed method (filtered, as it was)."""
+
+    def __init__(self, bot: Any) -> None:
+        super().__init__(bot)
+        warnings.filterwarnings("ignore", TYPED_METHOD_HINT, PTBUserWarning)
+
+    async def _call(self, endpoint: str, **params: Any) -> Any:
+        return await self._bot.do_api_request(endpoint, api_kwargs=params)
+
+
+TYPED_METHOD_HINT = r"Please use 'Bot\.\w+' instead of 'Bot\.do_api_request"
 
 
 class Person:
@@ -359,17 +377,13 @@ async def our_bot(
     path: Path,
     texts: Texts,
     api: type[BotApi] = BotApi,
-    shown_before: bool = False,
-    saved_before: bool = False,
+    before: Callable[[Engine], Engine] | None = None,
 ) -> AsyncIterator[tuple[Side, list[Person]]]:
-    """Our bot on a fresh SQLite file, and the people it will interview; with
-    ``shown_before``, noting where a question is shown in a transaction of its own; with
-    ``saved_before``, its store keeping no saved records."""
+    """Our bot on a fresh SQLite file, and the people it will interview; ``before`` puts
+    back an earlier way of doing part of the work (:mod:`bench.before`)."""
     app = await build_app(Settings(store=f"sqlite:///{path}", telegram_token=TOKEN))
-    if shown_before:
-        shown_in_a_transaction(app.engine)
-    if saved_before:
-        without_saved_records(app.engine)
+    if before is not None:
+        before(app.engine)
     try:
         request = InstantRequest()
         builder = ApplicationBuilder().request(request).updater(None)
@@ -423,9 +437,24 @@ def production_logging() -> Iterator[None]:
                 logging.getLogger(name).setLevel(was)
 
 
-Round = tuple[Side, Side, Side, Side, Side]
-"""Ours, ours noting where a question is shown in a transaction, ours with PTB's typed
-methods, ours with no saved records in the SQLite store, and the bare bot."""
+@dataclass(frozen=True)
+class Variant:
+    """Ours with one earlier way of doing part of the work, run beside ours in every round."""
+
+    name: str
+    api: type[BotApi] = BotApi
+    before: Callable[[Engine], Engine] | None = None
+
+
+VARIANTS = (
+    Variant("noting shown in a transaction", before=shown_in_a_transaction),
+    Variant("with PTB's typed methods", api=TypedBotApi),
+    Variant("SQLite keeping no saved records", before=without_saved_records),
+    Variant("through Bot.do_api_request", api=RequestBotApi),
+    Variant("SQLite noting by JSON functions, updated_at every save", before=sqlite_as_before),
+)
+Round = tuple[Side, list[Side], Side]
+"""Ours, each variant's (in the order of :data:`VARIANTS`), and the bare bot."""
 
 
 async def measure() -> None:
@@ -437,30 +466,28 @@ async def measure() -> None:
             await interleave([warm_up])
         counts = [p.updates for p in people]
         for number in range(ROUNDS):
-            async with (
-                our_bot(Path(tmp, f"round{number}.db"), texts) as (ours, people),
-                our_bot(Path(tmp, f"shown{number}.db"), texts, shown_before=True) as (
-                    shown,
-                    shown_people,
-                ),
-                our_bot(Path(tmp, f"typed{number}.db"), texts, TypedBotApi) as (
-                    typed,
-                    typed_people,
-                ),
-                our_bot(Path(tmp, f"unsaved{number}.db"), texts, saved_before=True) as (
-                    unsaved,
-                    unsaved_people,
-                ),
-                bare_bot(counts, texts, outcome) as bare,
-            ):
-                sides = [ours, shown, typed, unsaved, bare]
+            async with contextlib.AsyncExitStack() as stack:
+                ours, crowd = await stack.enter_async_context(
+                    our_bot(Path(tmp, f"ours{number}.db"), texts)
+                )
+                crowds, variants = [crowd], []
+                for index, variant in enumerate(VARIANTS):
+                    side, crowd = await stack.enter_async_context(
+                        our_bot(
+                            Path(tmp, f"v{index}-{number}.db"), texts, variant.api, variant.before
+                        )
+                    )
+                    variants.append(side)
+                    crowds.append(crowd)
+                bare = await stack.enter_async_context(bare_bot(counts, texts, outcome))
+                sides = [ours, *variants, bare]
                 turn = number % len(sides)  # each bot goes first in some rounds
                 await interleave(sides[turn:] + sides[:turn])
-                for crowd in (people, shown_people, typed_people, unsaved_people):
+                for crowd in crowds:
                     assert [p.updates for p in crowd] == counts, "ours took another path"
                 for side in sides:
                     assert not side.request.keyboards, "some interviews did not finish"
-            rounds.append((ours, shown, typed, unsaved, bare))
+            rounds.append((ours, variants, bare))
     report(rounds, sum(counts))
 
 
@@ -468,30 +495,26 @@ def report(rounds: list[Round], updates: int) -> None:
     median = statistics.median
     print(f"users: {USERS}, updates per run: {updates} ({updates / USERS:.1f} per user)")
     print(f"{ROUNDS} rounds, the bots' updates interleaved one by one; medians over rounds")
-    for name, index in (
-        ("PTB + crampbot adapter + engine + SQLite", 0),
-        ("  the same noting shown in a transaction (before)", 1),
-        ("  the same with PTB's typed methods (before)", 2),
-        ("  the same, SQLite keeping no saved records (before)", 3),
-        ("bare PTB ConversationHandler, dict state", 4),
-    ):
-        rate = median(per_second(r[index]) for r in rounds)
-        cpu = median(cpu_us(r[index]) for r in rounds)
-        print(f"{name + ':':<52} {rate:6.0f} updates/s, {cpu:5.0f} us CPU per update")
-    ours, _, typed, _, bare = rounds[-1]
-    calls = f"ours {ours.request.calls}, before {typed.request.calls}, bare {bare.request.calls}"
+    lines = [("PTB + crampbot adapter + engine + SQLite", [r[0] for r in rounds])]
+    for index, variant in enumerate(VARIANTS):
+        lines.append((f"  the same {variant.name} (before)", [r[1][index] for r in rounds]))
+    lines.append(("bare PTB ConversationHandler, dict state", [r[2] for r in rounds]))
+    for name, sides in lines:
+        rate = median(per_second(side) for side in sides)
+        each = median(cpu_us(side) for side in sides)
+        print(f"{name + ':':<66} {rate:6.0f} updates/s, {each:5.0f} us CPU per update")
+    ours, variants, bare = rounds[-1]
+    typed = variants[1]
+    calls = f"ours {ours.request.calls}, typed {typed.request.calls}, bare {bare.request.calls}"
     print(f"API calls per run: {calls}")
-    for name, pairs in (
-        ("before (typed methods) / bare", [(r[2], r[4]) for r in rounds]),
-        ("ours / before (typed methods)", [(r[0], r[2]) for r in rounds]),
-        ("before (shown in a transaction) / bare", [(r[1], r[4]) for r in rounds]),
-        ("ours / before (shown in a transaction)", [(r[0], r[1]) for r in rounds]),
-        ("before (no saved records) / bare", [(r[3], r[4]) for r in rounds]),
-        ("ours / before (no saved records)", [(r[0], r[3]) for r in rounds]),
-    ):
-        wall, cpu = ratios(pairs)
-        print(f"ratio {name}: wall {median(wall):.2f}, CPU {median(cpu):.2f} (medians)")
-    print_ratios([(r[0], r[4]) for r in rounds], goal=GOAL)
+    for index, variant in enumerate(VARIANTS):
+        for name, pairs in (
+            (f"before ({variant.name}) / bare", [(r[1][index], r[2]) for r in rounds]),
+            (f"ours / before ({variant.name})", [(r[0], r[1][index]) for r in rounds]),
+        ):
+            wall, cpu = ratios(pairs)
+            print(f"ratio {name}: wall {median(wall):.2f}, CPU {median(cpu):.2f} (medians)")
+    print_ratios([(r[0], r[2]) for r in rounds], goal=GOAL)
 
 
 def main() -> None:

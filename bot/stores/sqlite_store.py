@@ -231,14 +231,8 @@ class SqliteStore:
         still the copy's), else with SQLite's JSON functions (which keep every other value's
         text as it is). The saved copy follows, with the row's new text."""
         try:
-            seen = self.saved.peek(key)
-            if seen is not None and seen.stamp and seen.record.asked == step:
-                noted = seen.record.copy()
-                noted.shown, noted.shown_step = ref, step
-                data = noted.to_json()
-                if await self._call(self._rewrite, key, seen.stamp, data):
-                    self.saved.noted(key, step, ref, True, data)
-                    return True
+            if await self._note_from_copy(key, step, ref):
+                return True
             row = await self._call(
                 lambda: self._db.execute(
                     "UPDATE conversations"
@@ -252,6 +246,20 @@ class SqliteStore:
             raise
         self.saved.noted(key, step, ref, row is not None, row[0] if row else "")
         return row is not None
+
+    async def _note_from_copy(self, key: str, step: int, ref: str) -> bool:
+        """Note on the saved copy's text; ``False`` when there is no such copy asking ``step``
+        or the row is no longer that text."""
+        seen = self.saved.peek(key)
+        if seen is None or not seen.stamp or seen.record.asked != step:
+            return False
+        noted = seen.record.copy()
+        noted.shown, noted.shown_step = ref, step
+        data = noted.to_json()
+        if not await self._call(self._rewrite, key, seen.stamp, data):
+            return False
+        self.saved.noted(key, step, ref, True, data)
+        return True
 
     def _rewrite(self, key: str, old: str, data: str) -> bool:
         """Replace ``key``'s row text ``old`` by ``data``; ``False`` if it is not ``old`` now."""
