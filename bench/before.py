@@ -37,17 +37,11 @@ def without_saved_records(engine: Engine) -> Engine:
 
 
 def sqlite_as_before(engine: Engine) -> Engine:
-    """``engine`` with its SQLite store as before its step got cheaper: every note through
-    SQLite's JSON functions, and every save writing the ``updated_at`` column (and index)."""
+    """``engine`` with its SQLite store writing the ``updated_at`` column (and so its index)
+    on every save, as before the column moved in steps."""
     store = engine.store
     if isinstance(store, SqliteStore):
         replace = store._replace
-
-        async def no_copy(key: str, step: int, ref: str) -> bool:
-            del key, step, ref
-            return False
-
-        store._note_from_copy = no_copy  # type: ignore[method-assign]
         store._replace = (  # type: ignore[method-assign]
             lambda record, expected, data, old, moved: replace(record, expected, data, old, True)
         )

@@ -451,7 +451,7 @@ VARIANTS = (
     Variant("with PTB's typed methods", api=TypedBotApi),
     Variant("SQLite keeping no saved records", before=without_saved_records),
     Variant("through Bot.do_api_request", api=RequestBotApi),
-    Variant("SQLite noting by JSON functions, updated_at every save", before=sqlite_as_before),
+    Variant("SQLite writing updated_at every save", before=sqlite_as_before),
 )
 Round = tuple[Side, list[Side], Side]
 """Ours, each variant's (in the order of :data:`VARIANTS`), and the bare bot."""

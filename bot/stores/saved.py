@@ -45,13 +45,10 @@ class SavedRecords:
         found = self._saved.get(key)
         return found.stamp if found is not None and found.version == version else ""
 
-    def peek(self, key: str, version: int | None = None) -> Saved | None:
-        """What was last seen of ``key`` (if at ``version``, when given), not copied: to
-        read, never change."""
+    def peek(self, key: str, version: int) -> Saved | None:
+        """What was last seen of ``key`` if at ``version``, not copied: to read, never change."""
         found = self._saved.get(key)
-        if found is None or (version is not None and found.version != version):
-            return None
-        return found
+        return found if found is not None and found.version == version else None
 
     def put(self, record: Conversation, stamp: str = "") -> None:
         """Note ``record`` (a copy of it) as the store now holds it."""

@@ -15,10 +15,7 @@ One statement per step: the records this process saved or read last are kept
 (:class:`~bot.stores.saved.SavedRecords`, stamped with their row's JSON text), so
 the engine's step load skips the file, and the save's compare-and-set is one
 ``UPDATE ... WHERE version = ? AND data = <that text>``: a row changed since (by a
-note, or another process) fails it, and the engine's retry loads fresh. Noting
-where a question is shown is, on such a copy, the same kind of ``UPDATE`` with
-the new text worked out here (SQLite's JSON functions, which parse the row
-three times, only when the copy is stale or missing).
+note, or another process) fails it, and the engine's retry loads fresh.
 
 The ``updated_at`` column, which only the purge reads, moves in steps of
 :data:`UPDATED_AT_STEP` (the record's JSON keeps the exact time): a save in the
@@ -226,13 +223,10 @@ class SqliteStore:
         return saved, _drops_answers(None if stored is None else stored.get("answers"), record)
 
     async def note_shown(self, key: str, step: int, ref: str) -> bool:
-        """Set ``shown`` and ``shown_step`` in the record when it asks ``step``, in one
-        ``UPDATE``: from the saved copy when it asks that step (its new text, if the row is
-        still the copy's), else with SQLite's JSON functions (which keep every other value's
-        text as it is). The saved copy follows, with the row's new text."""
+        """One ``UPDATE`` that sets ``shown`` and ``shown_step`` inside the record's JSON
+        (SQLite's JSON functions keep every other value's text as it is); the saved copy
+        follows, with the row's new text."""
         try:
-            if await self._note_from_copy(key, step, ref):
-                return True
             row = await self._call(
                 lambda: self._db.execute(
                     "UPDATE conversations"
@@ -246,29 +240,6 @@ class SqliteStore:
             raise
         self.saved.noted(key, step, ref, row is not None, row[0] if row else "")
         return row is not None
-
-    async def _note_from_copy(self, key: str, step: int, ref: str) -> bool:
-        """Note on the saved copy's text; ``False`` when there is no such copy asking ``step``
-        or the row is no longer that text."""
-        seen = self.saved.peek(key)
-        if seen is None or not seen.stamp or seen.record.asked != step:
-            return False
-        noted = seen.record.copy()
-        noted.shown, noted.shown_step = ref, step
-        data = noted.to_json()
-        if not await self._call(self._rewrite, key, seen.stamp, data):
-            return False
-        self.saved.noted(key, step, ref, True, data)
-        return True
-
-    def _rewrite(self, key: str, old: str, data: str) -> bool:
-        """Replace ``key``'s row text ``old`` by ``data``; ``False`` if it is not ``old`` now."""
-        return (
-            self._db.execute(
-                "UPDATE conversations SET data = ? WHERE key = ? AND data = ?", (data, key, old)
-            ).rowcount
-            == 1
-        )
 
     async def delete(self, key: str) -> bool:
         self.saved.drop(key)

@@ -95,27 +95,3 @@ async def test_display_load_is_fresh_when_another_process_saved_since(
     assert await b.save(newer, 1)
     record = await a.load(KEY)
     assert record is not None and record.state == "where"
-
-
-async def test_note_is_one_update_from_the_copy_and_falls_back_when_the_row_changed(
-    stores: tuple[SqliteStore, SqliteStore], interview: Interview
-) -> None:
-    """On this process's copy the note writes the copy's new text (no JSON functions);
-    when another process changed the row since, the text check fails and SQLite's JSON
-    functions note it on the row as it is."""
-    a = Engine(interview, stores[0])
-    where = await answer(a, await start(a), "none")
-    trace: list[str] = []
-    stores[0]._db.set_trace_callback(trace.append)
-    assert await stores[0].note_shown(KEY, where.step, "m1")
-    assert len(trace) == 1 and "json_set" not in trace[0]
-    assert await stores[1].note_shown(KEY, where.step, "m2")  # the row's text changes
-    trace.clear()
-    assert await stores[0].note_shown(KEY, where.step, "m3")
-    stores[0]._db.set_trace_callback(None)
-    assert len(trace) == 2 and "json_set" in trace[1]
-    record = await stores[1].load(KEY)
-    assert record is not None and (record.shown, record.shown_step) == ("m3", where.step)
-    ran, replies = await statements(stores[0], a.handle(KEY, Incoming(text="calf")))
-    assert ran == ["UPDATE"], "the copy followed the fallback note"
-    assert replies[0] == Message(text="Calf", kind="answered", question="where", previous="m3")
