@@ -13,10 +13,11 @@ dict. It replays what our bot sent in a warm-up run (the same defers, edits,
 texts, components and embeds, checked byte for byte every round), for the
 same users and the same number of steps; it decides and renders nothing.
 
-The machine is shared and noisy, so the two clients' interactions are
-interleaved one by one (each meets the same noise), every round uses fresh
-bots and a fresh database, rounds alternate which client goes first, and the
-report gives the median over rounds of the wall-clock and CPU ratios.
+The machine is shared and noisy, so the clients' interactions are interleaved
+in short blocks, in a shuffled order, each client paying for its own leftovers
+(:func:`bench.rounds.interleave`); every round uses fresh bots and a fresh
+database, and the report gives the median over rounds of the wall-clock and
+CPU ratios.
 
 Run: ``.venv/bin/python -m bench.bench_discord`` (or ``make bench``).
 """
@@ -44,7 +45,7 @@ with warnings.catch_warnings():
 
 from bench.before import shown_in_a_transaction, sqlite_as_before
 from bench.quick import sized
-from bench.rounds import cpu_us, interleave, per_second, print_ratios, ratios
+from bench.rounds import BLOCK, cpu_us, interleave, per_second, print_ratios, ratios
 from bot.app import build_app
 from bot.platforms.discord.messenger import DONE_EVENT, build_client
 from bot.settings import Settings
@@ -380,9 +381,7 @@ async def measure() -> None:
                     ) as sqlite,
                     logged_in(BareClient(steps)) as bare,
                 ):
-                    sides = [ours, shown, sqlite, bare]
-                    turn = number % len(sides)  # each client goes first in some rounds
-                    await interleave(sides[turn:] + sides[:turn])
+                    await interleave([ours, shown, sqlite, bare])
                 check(ours, bare, steps)
                 check(shown, bare, steps, same_bytes=False)  # its notes bump the step tokens
                 check(sqlite, bare, steps)
@@ -412,7 +411,7 @@ def report(rounds: list[tuple[Side, Side, Side, Side]]) -> None:
     ours, bare = rounds[-1][:2]
     print(f"users: {USERS}, interactions per run: {ours.count} ({ours.count / USERS:.1f} per user)")
     print(
-        f"{ROUNDS} rounds, the two clients' interactions interleaved one by one; medians over"
+        f"{ROUNDS} rounds, the clients' interactions interleaved in blocks of {BLOCK}; medians over"
         " rounds; the in-process fake REST's own time taken out"
     )
     for name, index in (

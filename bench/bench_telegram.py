@@ -13,8 +13,9 @@ A third bot is ours with PTB's typed methods in place of :class:`BotApi` (each
 Bot API answer parsed into a ``Message``): the cost of that change, measured
 in the same run.
 
-The machine is shared and noisy, so the bots' updates are interleaved one by
-one (each meets the same noise), wall-clock and CPU time are summed per bot,
+The machine is shared and noisy, so the bots' updates are interleaved in
+short blocks, in a shuffled order, each bot paying for its own leftovers
+(:func:`bench.rounds.interleave`); wall-clock and CPU time are summed per bot,
 and the report gives the median over rounds of the ratios.
 
 Run: ``.venv/bin/python -m bench.bench_telegram``; ``CRAMPBOT_BENCH_QUICK=1`` runs it on tiny sizes.
@@ -54,7 +55,7 @@ from telegram.warnings import PTBUserWarning
 
 from bench.before import shown_in_a_transaction, sqlite_as_before, without_saved_records
 from bench.quick import sized
-from bench.rounds import cpu_us, interleave, per_second, print_ratios, ratios
+from bench.rounds import BLOCK, cpu_us, interleave, per_second, print_ratios, ratios
 from bot.app import build_app
 from bot.logs import LIBRARIES, configure
 from bot.platforms import buttons
@@ -481,8 +482,7 @@ async def measure() -> None:
                     crowds.append(crowd)
                 bare = await stack.enter_async_context(bare_bot(counts, texts, outcome))
                 sides = [ours, *variants, bare]
-                turn = number % len(sides)  # each bot goes first in some rounds
-                await interleave(sides[turn:] + sides[:turn])
+                await interleave(sides)
                 for crowd in crowds:
                     assert [p.updates for p in crowd] == counts, "ours took another path"
                 for side in sides:
@@ -494,7 +494,9 @@ async def measure() -> None:
 def report(rounds: list[Round], updates: int) -> None:
     median = statistics.median
     print(f"users: {USERS}, updates per run: {updates} ({updates / USERS:.1f} per user)")
-    print(f"{ROUNDS} rounds, the bots' updates interleaved one by one; medians over rounds")
+    print(
+        f"{ROUNDS} rounds, the bots' updates interleaved in blocks of {BLOCK}; medians over rounds"
+    )
     lines = [("PTB + crampbot adapter + engine + SQLite", [r[0] for r in rounds])]
     for index, variant in enumerate(VARIANTS):
         lines.append((f"  the same {variant.name} (before)", [r[1][index] for r in rounds]))
