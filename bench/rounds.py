@@ -44,7 +44,7 @@ async def interleave(sides: Sequence[Side], guard: float = 600.0, block: int = B
     A side can slow down the one stepped after it: two identical copies of our
     bot measured 0.92-0.93 of each other when one always came right after the bare
     discord.py client. So the order of the sides is shuffled on every pass (each
-    follows each other equally often), and each side pays for its own
+    follows each other about equally often), and each side pays for its own
     leftovers: after its block, the callbacks it left on the event loop run
     (:data:`SETTLE` turns) and its young garbage is collected (the automatic
     collector is off meanwhile), both timed into it. ``guard`` only stops a hung
