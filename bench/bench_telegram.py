@@ -202,6 +202,10 @@ class TypedBotApi(BotApi):
         await self.typed.answer_callback_query(callback_query_id, text)
 
 
+TYPED_METHOD_HINT = r"Please use 'Bot\.\w+' instead of 'Bot\.do_api_request"
+"""PTB's warning that an endpoint has a typed method, filtered as the adapter once did."""
+
+
 class RequestBotApi(BotApi):
     """The adapter's calls through PTB's public ``Bot.do_api_request``, which raises a
     warning on every call to an endpoint that has a typed method (filtered, as it was)."""
@@ -212,9 +216,6 @@ class RequestBotApi(BotApi):
 
     async def _call(self, endpoint: str, **params: Any) -> Any:
         return await self._bot.do_api_request(endpoint, api_kwargs=params)
-
-
-TYPED_METHOD_HINT = r"Please use 'Bot\.\w+' instead of 'Bot\.do_api_request"
 
 
 class Person:
