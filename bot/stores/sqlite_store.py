@@ -185,20 +185,12 @@ class SqliteStore:
     ) -> bool:
         """Write ``data`` if the row is still at version ``expected`` with the text ``old``;
         the ``updated_at`` column too when the save ``moved`` it to another step."""
-        if moved:
-            return (
-                self._db.execute(
-                    "UPDATE conversations SET version = ?, updated_at = ?, data = ?"
-                    " WHERE key = ? AND version = ? AND data = ?",
-                    (record.version, _step_of(record.updated_at), data, record.key, expected, old),
-                ).rowcount
-                == 1
-            )
+        column = "updated_at = ?2, " if moved else ""
         return (
             self._db.execute(
-                "UPDATE conversations SET version = ?, data = ?"
-                " WHERE key = ? AND version = ? AND data = ?",
-                (record.version, data, record.key, expected, old),
+                f"UPDATE conversations SET version = ?1, {column}data = ?3"
+                " WHERE key = ?4 AND version = ?5 AND data = ?6",
+                (record.version, _step_of(record.updated_at), data, record.key, expected, old),
             ).rowcount
             == 1
         )
